@@ -1,0 +1,3 @@
+from anonnet_studio.cli import main
+
+raise SystemExit(main())
