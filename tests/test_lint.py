@@ -27,7 +27,5 @@ def test_ruff_clean() -> None:
 
 def test_import_contracts_hold() -> None:
     """core/ and project/ never import Qt; layers only import downwards."""
-    result = subprocess.run(
-        [_tool("lint-imports")], cwd=REPO_ROOT, capture_output=True, text=True
-    )
+    result = subprocess.run([_tool("lint-imports")], cwd=REPO_ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -24,8 +24,12 @@ class TerminalProgress:
             self.close()
             self._stage = progress.stage
             self._bar = tqdm(
-                total=progress.total, desc=progress.stage, unit="f", leave=True,
-                file=sys.stderr, dynamic_ncols=True,
+                total=progress.total,
+                desc=progress.stage,
+                unit="f",
+                leave=True,
+                file=sys.stderr,
+                dynamic_ncols=True,
             )
         assert self._bar is not None
         if progress.total is not None and self._bar.total != progress.total:
