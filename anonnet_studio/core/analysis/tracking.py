@@ -114,6 +114,9 @@ class FaceTracker:
             ids.append(track.id)
         return ids
 
+    def active_track(self, track_id: int) -> RawTrack | None:
+        return next((t for t in self._active if t.id == track_id), None)
+
     def finish(self) -> list[RawTrack]:
         tracks = self._finished + self._active
         self._active, self._finished = [], []
