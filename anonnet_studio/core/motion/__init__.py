@@ -1,0 +1,1 @@
+"""Motion transfer: animate a synthetic face with the motion of the original face."""
