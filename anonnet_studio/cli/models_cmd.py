@@ -13,7 +13,7 @@ from anonnet_studio.core.errors import AnonNetError, OperationCancelled
 from anonnet_studio.core.models import FileStatus, ModelManager, ModelSpec, VerifyReport
 from anonnet_studio.core.progress import Progress, ProgressCallback
 
-_MIB = 1 << 20
+_MB = 1_000_000  # decimal, to match the sizes printed beside the bar
 _COLUMN_CAPS = {"LICENCE": 34, "PURPOSE": 60}
 
 
@@ -113,7 +113,7 @@ def run_download(args: argparse.Namespace) -> int:
             continue
         try:
             with _progress_bar() as bar:
-                folder = manager.download(name, on_progress=_in_mebibytes(bar))
+                folder = manager.download(name, on_progress=_in_megabytes(bar))
         except OperationCancelled:
             raise
         except KeyboardInterrupt:
@@ -139,7 +139,7 @@ def run_verify(args: argparse.Namespace) -> int:
     failed = False
     for name in names:
         with _progress_bar() as bar:
-            report = manager.verify(name, on_progress=_in_mebibytes(bar))
+            report = manager.verify(name, on_progress=_in_megabytes(bar))
         _print_report(report)
         if report.location is None:
             failed = failed or bool(args.names)
@@ -170,12 +170,12 @@ def _progress_bar() -> TerminalProgress:
     return TerminalProgress(enabled=sys.stderr is not None and sys.stderr.isatty())
 
 
-def _in_mebibytes(sink: ProgressCallback) -> ProgressCallback:
-    """Byte progress shown as MiB counts, so the terminal bar stays readable."""
+def _in_megabytes(sink: ProgressCallback) -> ProgressCallback:
+    """Byte progress shown as megabyte counts, so the terminal bar stays readable."""
 
     def forward(progress: Progress) -> None:
-        total = None if progress.total is None else max(1, math.ceil(progress.total / _MIB))
-        done = progress.done // _MIB
+        total = None if progress.total is None else max(1, math.ceil(progress.total / _MB))
+        done = progress.done // _MB
         if total is not None and progress.total is not None and progress.done >= progress.total:
             done = total  # a 100 KB model must still end at 100%
         amount = f"{_human_size(progress.done)} of {_human_size(progress.total)}"
