@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import torch
 from safetensors import SafetensorError
@@ -46,7 +47,17 @@ RETARGETING_GROUPS = {
     "retarget_eye": "eye",
 }
 
+# Manifest entries in resources/models/motion.json, in order of preference (safetensors
+# first: loading it cannot execute code, and it needs no unpickling).
+MANIFEST_NAMES = ("liveportrait-safetensors", "liveportrait")
+
 StateDict = Mapping[str, Tensor]
+
+
+class ModelResolver(Protocol):
+    """What we need from the model manager: the local folder of a manifest entry."""
+
+    def resolve(self, name: str) -> Path: ...
 
 
 @dataclass(frozen=True)
@@ -223,3 +234,26 @@ def load_liveportrait(
     for network in networks.values():
         network.to(device=device, dtype=dtype)
     return models
+
+
+def load_liveportrait_from(
+    resolver: ModelResolver,
+    device: torch.device | str = "cpu",
+    dtype: torch.dtype = torch.float32,
+    config: LivePortraitConfig | None = None,
+) -> LivePortraitModels:
+    """Load from whichever LivePortrait manifest entry the resolver (model manager) has.
+
+    Raises the preferred entry's `ModelUnavailableError` (which says how to get it) when
+    neither is available locally. Never downloads.
+    """
+    first_error: ModelUnavailableError | None = None
+    for name in MANIFEST_NAMES:
+        try:
+            folder = resolver.resolve(name)
+        except ModelUnavailableError as error:
+            first_error = first_error or error
+            continue
+        return load_liveportrait(folder, device, dtype, config)
+    assert first_error is not None
+    raise first_error
