@@ -1,0 +1,203 @@
+"""Commands that set one value of an identity (visibility, method, name, settings)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+
+from anonnet_studio.project.command_base import (
+    Command,
+    EditCommand,
+    ProjectEditError,
+    find_identity,
+)
+from anonnet_studio.project.events import IdentityChanged, ProjectEvents
+from anonnet_studio.project.schema import ATTRIBUTE_NAMES, Identity, Method, Project
+from anonnet_studio.project.settings import GenerationSettings
+
+_GENERATION_FIELDS = tuple(f"generation.{name}" for name in GenerationSettings.__dataclass_fields__)
+EDITABLE_FIELDS = (
+    "hidden",
+    "method",
+    "name",
+    "needs_attention",
+    "color",
+    "selected_attempt",
+    *_GENERATION_FIELDS,
+)
+# Fields edited with sliders or spin boxes: consecutive edits collapse into one undo step.
+MERGEABLE_FIELDS = frozenset(
+    {
+        "generation.strength",
+        "generation.steps",
+        "generation.guidance",
+        "generation.control_scales",
+        "generation.max_side",
+        "generation.mask_margin",
+    }
+)
+_MAX_NAME_LENGTH = 200
+
+
+class _SetValue(EditCommand):
+    """Sets the value at a dotted path below an identity; undo puts the old value back."""
+
+    def __init__(
+        self, identity_id: str, path: str, value: Any, text: str, events: ProjectEvents | None
+    ) -> None:
+        super().__init__(events)
+        self.identity_id = identity_id
+        self.path = path
+        self.value = value
+        self.text = text
+        self._old: Any = None
+
+    def redo(self, project: Project) -> None:
+        identity = find_identity(project, self.identity_id)
+        self._check(project, identity)
+        owner, name = _resolve(identity, self.path)
+        self._old = getattr(owner, name)
+        setattr(owner, name, self.value)
+        self._publish(IdentityChanged(self.identity_id, frozenset({self.path})))
+
+    def undo(self, project: Project) -> None:
+        owner, name = _resolve(find_identity(project, self.identity_id), self.path)
+        setattr(owner, name, self._old)
+        self._publish(IdentityChanged(self.identity_id, frozenset({self.path})))
+
+    def merge_with(self, other: Command) -> bool:
+        if (
+            type(other) is type(self)
+            and isinstance(other, _SetValue)
+            and other.identity_id == self.identity_id
+            and other.path == self.path
+            and self.path in MERGEABLE_FIELDS
+        ):
+            self.value = other.value  # keep our `_old`: undo returns to before the drag
+            self.text = other.text
+            return True
+        return False
+
+    def _check(self, project: Project, identity: Identity) -> None:
+        """Checks that need the project; raise ProjectEditError before anything changes."""
+
+
+class SetIdentityField(_SetValue):
+    """Set one of `EDITABLE_FIELDS`, e.g. ("P2", "hidden", False), ("P1", "generation.seed", 42)."""
+
+    def __init__(
+        self, identity_id: str, field: str, value: Any, *, events: ProjectEvents | None = None
+    ) -> None:
+        value = coerce_identity_field(field, value)
+        super().__init__(identity_id, field, value, _describe(identity_id, field, value), events)
+
+    def _check(self, project: Project, identity: Identity) -> None:
+        attempt = self.value if self.path == "selected_attempt" else None
+        if attempt is not None and not 0 <= attempt < len(identity.attempts):
+            raise ProjectEditError(f"{identity.name} has no attempt number {self.value + 1}.")
+
+
+class RenameIdentity(_SetValue):
+    def __init__(self, identity_id: str, name: str, *, events: ProjectEvents | None = None) -> None:
+        name = coerce_identity_field("name", name)
+        super().__init__(identity_id, "name", name, f"Rename {identity_id} to {name}", events)
+
+
+class SetAttributeOverride(_SetValue):
+    """Override an estimated attribute (age_group, gender, race, expression); None resets it."""
+
+    def __init__(
+        self,
+        identity_id: str,
+        attribute: str,
+        value: str | None,
+        *,
+        events: ProjectEvents | None = None,
+    ) -> None:
+        if attribute not in ATTRIBUTE_NAMES:
+            raise ProjectEditError(
+                f"Unknown attribute {attribute!r}; choose one of {', '.join(ATTRIBUTE_NAMES)}."
+            )
+        value = _optional_text(attribute, value)
+        label = attribute.replace("_", " ")
+        text = f"Reset {label} of {identity_id}" if value is None else f"Set {label} to {value}"
+        super().__init__(identity_id, f"attributes.{attribute}.override", value, text, events)
+
+
+class SetPromptOverride(_SetValue):
+    """Replace the automatic prompt with the user's text; None (or blank) goes back to auto."""
+
+    def __init__(
+        self, identity_id: str, text: str | None, *, events: ProjectEvents | None = None
+    ) -> None:
+        value = _optional_text("prompt", text)
+        label = "Reset prompt" if value is None else "Edit prompt"
+        super().__init__(
+            identity_id, "generation.prompt_override", value, f"{label} of {identity_id}", events
+        )
+
+
+def coerce_identity_field(field: str, value: Any) -> Any:
+    """`value` converted for `field`; ProjectEditError with a readable reason otherwise."""
+    if field in ("hidden", "needs_attention"):
+        if not isinstance(value, bool | np.bool_):
+            raise ProjectEditError(f"{field} must be true or false, not {value!r}.")
+        return bool(value)
+    if field == "method":
+        try:
+            return Method(value)
+        except ValueError:
+            choices = ", ".join(m.value for m in Method)
+            raise ProjectEditError(f"Unknown method {value!r}; choose one of {choices}.") from None
+    if field == "name":
+        if not isinstance(value, str) or not value.strip():
+            raise ProjectEditError("A name cannot be empty.")
+        if len(value.strip()) > _MAX_NAME_LENGTH:
+            raise ProjectEditError(f"A name can be at most {_MAX_NAME_LENGTH} characters long.")
+        return value.strip()
+    if field == "color":
+        if not isinstance(value, str) or not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
+            raise ProjectEditError(f"A colour must look like #4e79a7, not {value!r}.")
+        return value.lower()
+    if field == "selected_attempt":
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
+            raise ProjectEditError(f"An attempt number must be 0 or more, not {value!r}.")
+        return int(value)
+    if field in _GENERATION_FIELDS:
+        try:
+            return GenerationSettings.coerce_field(field.removeprefix("generation."), value)
+        except ValueError as exc:
+            raise ProjectEditError(f"Invalid setting: {exc}.") from None
+    raise ProjectEditError(
+        f"{field!r} cannot be edited; editable fields are {', '.join(EDITABLE_FIELDS)}."
+    )
+
+
+def _optional_text(what: str, value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ProjectEditError(f"The {what} must be text, not {type(value).__name__}.")
+    return value.strip() or None  # blank means "no override"
+
+
+def _describe(identity_id: str, field: str, value: Any) -> str:
+    if field == "hidden":
+        return f"{'Anonymize' if value else 'Show'} {identity_id}"
+    if field == "method":
+        return f"Use {value} for {identity_id}"
+    label = field.removeprefix("generation.").replace("_", " ")
+    return f"Change {label} of {identity_id}"
+
+
+def _resolve(identity: Identity, path: str) -> tuple[Any, str]:
+    """The object holding the last part of a dotted path, and that part's name."""
+    *parents, name = path.split(".")
+    owner: Any = identity
+    for part in parents:
+        owner = getattr(owner, part)
+    return owner, name
