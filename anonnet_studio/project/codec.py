@@ -116,7 +116,7 @@ def _decode_dataclass(
     kwargs: dict[str, Any] = dict(extra or {})
     for f in fields:
         if f.name not in data:
-            raise DocumentError(_join(path, f.name), "missing")
+            raise DocumentError(_join(path, f.name), "the field is missing")
         kwargs[f.name] = _decode(data[f.name], hints[f.name], _join(path, f.name), arrays)
     try:
         return cls(**kwargs)

@@ -14,6 +14,7 @@ Nothing is ever unpickled: arrays are written and read with pickling disabled.
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import os
 import tempfile
@@ -85,7 +86,7 @@ def save_project(
         text = json.dumps(document, indent=1, ensure_ascii=False) + "\n"
         _write_atomically(path, text.encode("utf-8"))
         report(2, "Removing old arrays")
-        _remove_unreferenced_sidecars(folder, keep=sidecar_name)
+        _remove_leftovers(path, keep=sidecar_name)
         report(3, "Saved")
     except OSError as exc:
         raise OutputError(
@@ -176,16 +177,21 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def _remove_unreferenced_sidecars(folder: Path, keep: str) -> None:
-    for candidate in folder.iterdir():
-        name = candidate.name
-        ours = (name.startswith(_SIDECAR_PREFIX) and name.endswith(".npz")) or (
-            name.startswith(f".{_SIDECAR_PREFIX}") and name.endswith(".tmp")
-        )
-        if ours and name != keep:
-            # A leftover that cannot be removed only wastes space; the save succeeded.
-            with contextlib.suppress(OSError):
-                candidate.unlink()
+def _remove_leftovers(path: Path, keep: str) -> None:
+    """Delete sidecars the JSON no longer names and temp files of earlier, killed saves.
+
+    Only names this module creates are touched; a leftover that cannot be removed only
+    wastes space, so errors are ignored (the save itself has succeeded).
+    """
+    folder = sidecar_dir(path)
+    candidates = [
+        *(p for p in folder.glob(f"{_SIDECAR_PREFIX}*.npz") if p.name != keep),
+        *folder.glob(f".{_SIDECAR_PREFIX}*.tmp"),
+        *path.parent.glob(f".{glob.escape(path.name)}.*.tmp"),
+    ]
+    for candidate in candidates:
+        with contextlib.suppress(OSError):
+            candidate.unlink()
 
 
 # --- reading -----------------------------------------------------------------------------
