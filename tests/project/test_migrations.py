@@ -1,0 +1,84 @@
+"""Older project files load through the migration table; the file itself is not changed."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from anonnet_studio.core.errors import ProjectFileError
+from anonnet_studio.project import migrations
+from anonnet_studio.project.codec import DocumentError
+from anonnet_studio.project.io import load_project, save_project
+from anonnet_studio.project.schema import SCHEMA_VERSION, Project
+from tests.project.factories import make_demo_project
+
+
+def _write_v0(tmp_path: Path) -> tuple[Project, Path]:
+    """A file as version 0 wrote it: `enabled` where version 1 has `hidden`."""
+    project = make_demo_project()
+    project.identities[1].hidden = False  # a person the user chose to keep visible
+    path = tmp_path / "old.anonproj"
+    save_project(project, path)
+    document = json.loads(path.read_text(encoding="utf-8"))
+    document["schema_version"] = 0
+    for identity in document["project"]["identities"]:
+        identity["enabled"] = identity.pop("hidden")
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return project, path
+
+
+def test_every_older_version_has_a_migration_step() -> None:
+    assert sorted(migrations.MIGRATIONS) == list(range(SCHEMA_VERSION))
+
+
+def test_v0_file_loads_with_enabled_renamed_to_hidden(tmp_path: Path) -> None:
+    project, path = _write_v0(tmp_path)
+    on_disk = path.read_bytes()
+    loaded = load_project(path)
+    assert loaded == project
+    assert [i.hidden for i in loaded.identities] == [True, False, True]
+    assert loaded.schema_version == SCHEMA_VERSION
+    assert path.read_bytes() == on_disk  # loading never rewrites the user's file
+
+
+def test_saving_a_migrated_project_writes_the_current_version(tmp_path: Path) -> None:
+    project, path = _write_v0(tmp_path)
+    save_project(load_project(path), path)
+    document = json.loads(path.read_text(encoding="utf-8"))
+    assert document["schema_version"] == SCHEMA_VERSION
+    assert "enabled" not in document["project"]["identities"][0]
+    assert load_project(path) == project
+
+
+def test_migrate_leaves_its_input_untouched() -> None:
+    document: dict[str, Any] = {
+        "schema_version": 0,
+        "project": {"identities": [{"id": "P1", "enabled": False}]},
+    }
+    before = copy.deepcopy(document)
+    upgraded = migrations.migrate(document)
+    assert document == before
+    assert upgraded["schema_version"] == 1
+    assert upgraded["project"]["identities"] == [{"id": "P1", "hidden": False}]
+
+
+def test_a_missing_step_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(DocumentError, match="no upgrade exists from version 0"):
+        migrations.migrate({"schema_version": 0, "project": {}}, migrations={})
+    _, path = _write_v0(tmp_path)
+    monkeypatch.delitem(migrations.MIGRATIONS, 0)
+    with pytest.raises(ProjectFileError, match=r"cannot be upgraded: .*version 0"):
+        load_project(path)
+
+
+def test_malformed_v0_values_are_reported_with_their_place(tmp_path: Path) -> None:
+    _, path = _write_v0(tmp_path)
+    document = json.loads(path.read_text(encoding="utf-8"))
+    document["project"]["identities"][2]["enabled"] = "yes"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(ProjectFileError, match=r"identities\[2\]\.enabled"):
+        load_project(path)
