@@ -1,0 +1,83 @@
+"""Export a project: render it, check it for leaks, and write the audit report.
+
+Shared by the CLI (`anonymize`, `export`) and the editor's export job.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from anonnet_studio.core.anonymize.methods import SyntheticFaceSource
+from anonnet_studio.core.anonymize.renderer import RenderModels, render
+from anonnet_studio.core.errors import MediaError
+from anonnet_studio.core.progress import CancelToken, ProgressCallback
+from anonnet_studio.project.audit import build_report, write_report
+from anonnet_studio.project.hashing import sha256_file, source_unchanged
+from anonnet_studio.project.render_plan import render_plan_from_project
+from anonnet_studio.project.schema import Project
+
+
+@dataclass(frozen=True, slots=True)
+class ExportOutcome:
+    output: Path
+    frames_written: int
+    verdict: str  # "PASS" or "FAIL" (see the audit report's checks)
+    leaks_covered: int
+    fallbacks: dict[str, str] = field(default_factory=dict)
+    report_paths: tuple[Path, Path] | tuple[()] = ()
+
+
+def export_project(
+    project: Project,
+    output: Path,
+    models: RenderModels,
+    *,
+    synthetic: SyntheticFaceSource | None = None,
+    side_by_side: bool = False,
+    crf: int = 18,
+    leak_check: bool = True,
+    report_path: Path | None = None,
+    on_progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> ExportOutcome:
+    """Render `project` to `output`. Records the leak frames and a summary of the export
+    in the project (the caller saves it). Raises MediaError if the source changed."""
+    if not source_unchanged(project.source, on_progress=on_progress, cancel=cancel):
+        raise MediaError(
+            f"The source video {project.source.path} is missing or has changed since it was "
+            "analysed; analyse it again before exporting."
+        )
+    plan = render_plan_from_project(
+        project, side_by_side=side_by_side, crf=crf, leak_check=leak_check
+    )
+    result = render(
+        project.source.path,
+        output,
+        plan,
+        models,
+        synthetic=synthetic,
+        on_progress=on_progress,
+        cancel=cancel,
+    )
+    output_sha = sha256_file(result.dest, on_progress=on_progress, stage="Hashing output")
+    report = build_report(project, plan, result, output_sha256=output_sha)
+    paths: tuple[Path, Path] | tuple[()] = ()
+    if report_path is not None:
+        paths = write_report(report, report_path)
+    project.leak_frames = list(report["leak_frames"])
+    project.analysis["last_export"] = {
+        "output": str(Path(output).resolve()),
+        "verdict": report["verdict"],
+        "checks": report["checks"],
+        "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    return ExportOutcome(
+        output=result.dest,
+        frames_written=result.frames_written,
+        verdict=report["verdict"],
+        leaks_covered=report["checks"]["leaks_found_and_covered"],
+        fallbacks=dict(result.method_fallbacks),
+        report_paths=paths,
+    )

@@ -1,0 +1,52 @@
+"""Turn the project document into the renderer's frozen, plain-data `RenderPlan`."""
+
+from __future__ import annotations
+
+from anonnet_studio.core.anonymize.plan import (
+    PersonPlan,
+    RedactionMethod,
+    RenderPlan,
+    TrackGeometry,
+)
+from anonnet_studio.project.schema import Identity, Method, Project
+
+
+def effective_method(identity: Identity) -> RedactionMethod:
+    """What the renderer does with this person. A person the user keeps is `keep`; a
+    synthetic face that failed its anonymity check is redacted until the user acts."""
+    if not identity.hidden or identity.method == Method.KEEP:
+        return RedactionMethod.KEEP
+    if identity.method == Method.SYNTHETIC and identity.needs_attention:
+        return RedactionMethod.BLUR
+    return RedactionMethod(str(identity.method))
+
+
+def render_plan_from_project(
+    project: Project,
+    *,
+    side_by_side: bool = False,
+    crf: int = 18,
+    leak_check: bool = True,
+    hide_everyone_else: bool = True,
+) -> RenderPlan:
+    people = [
+        PersonPlan(
+            identity_id=identity.id,
+            method=effective_method(identity),
+            embedding=identity.embedding,
+            tracks=[
+                TrackGeometry(frames=t.frames, boxes=t.boxes, landmarks5=t.landmarks5)
+                for t in project.tracks_of(identity.id)
+            ],
+            mask_margin=identity.generation.mask_margin,
+        )
+        for identity in project.identities
+    ]
+    return RenderPlan(
+        people=people,
+        hide_everyone_else=hide_everyone_else,
+        shots=tuple((s.start_frame, s.end_frame) for s in project.shots),
+        leak_check=leak_check,
+        side_by_side=side_by_side,
+        crf=crf,
+    )
