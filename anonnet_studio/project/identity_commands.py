@@ -35,6 +35,7 @@ class MergeIdentities(EditCommand):
         self._source_position = 0
         self._old_track_ids: list[int] = []
         self._old_embedding = np.zeros(0, dtype=np.float32)
+        self._old_last_number = 0
 
     def redo(self, project: Project) -> None:
         target = find_identity(project, self.target_id)
@@ -44,6 +45,8 @@ class MergeIdentities(EditCommand):
         self._source_position = project.identity_index(self.source_id)
         self._old_track_ids = list(target.track_ids)
         self._old_embedding = target.embedding
+        self._old_last_number = project.last_identity_number
+        project.last_identity_number = project.next_identity_number() - 1
         merged = [project.tracks[t] for t in (*target.track_ids, *source.track_ids)]
         target.track_ids = [t.id for t in sorted(merged, key=_timeline_order)]
         for track_id in source.track_ids:
@@ -58,6 +61,7 @@ class MergeIdentities(EditCommand):
         target = find_identity(project, self.target_id)
         target.track_ids = self._old_track_ids
         target.embedding = self._old_embedding
+        project.last_identity_number = self._old_last_number
         for track_id in self._source.track_ids:
             project.tracks[track_id].identity_id = self._source.id
         project.identities.insert(self._source_position, self._source)
@@ -85,6 +89,7 @@ class SplitTrack(EditCommand):
         self._origin_id = ""
         self._old_track_ids: list[int] = []
         self._old_embedding = np.zeros(0, dtype=np.float32)
+        self._old_last_number = 0
 
     def redo(self, project: Project) -> None:
         track = project.tracks.get(self.track_id)
@@ -101,6 +106,8 @@ class SplitTrack(EditCommand):
         self._origin_id = origin.id
         self._old_track_ids = list(origin.track_ids)
         self._old_embedding = origin.embedding
+        self._old_last_number = project.last_identity_number
+        project.last_identity_number = max(project.last_identity_number, self._new.number or 0)
         origin.track_ids = [t for t in origin.track_ids if t != self.track_id]
         origin.embedding = project.representative_embedding(origin.track_ids)
         track.identity_id = self._new.id
@@ -115,6 +122,7 @@ class SplitTrack(EditCommand):
         origin = find_identity(project, self._origin_id)
         origin.track_ids = self._old_track_ids
         origin.embedding = self._old_embedding
+        project.last_identity_number = self._old_last_number
         project.tracks[self.track_id].identity_id = origin.id
         self._publish(IdentityChanged(origin.id, _MEMBERSHIP_FIELDS))
         self._publish(IdentitiesChanged())

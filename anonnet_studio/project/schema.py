@@ -190,6 +190,9 @@ class Project(ArrayAwareEquality):
     images: dict[str, Annotated[np.ndarray, ArraySpec("uint8", (None, None, 3))]] = field(
         default_factory=dict
     )
+    # Highest n of an id "Pn" ever used, including people merged away since, so that a new
+    # person never takes over the id (and thus image keys or report rows) of a removed one.
+    last_identity_number: int = 0
     schema_version: int = SCHEMA_VERSION
 
     def identity(self, identity_id: str) -> Identity:
@@ -236,9 +239,9 @@ class Project(ArrayAwareEquality):
         return None
 
     def next_identity_number(self) -> int:
-        """The smallest n above every existing "Pn", so that new ids never reuse old ones."""
+        """The n for a new id "Pn": above every current and every removed identity."""
         numbers = [identity.number or 0 for identity in self.identities]
-        return max(numbers, default=0) + 1
+        return max(self.last_identity_number, *numbers) + 1
 
     def representative_embedding(self, track_ids: list[int]) -> np.ndarray:
         """L2-normalised mean of the tracks' embeddings (the identity's representative)."""

@@ -17,6 +17,8 @@ def project_problems(project: Project) -> list[str]:
     problems += _track_problems(project)
     problems += _identity_problems(project)
     problems += [f"leak frame {f} is negative" for f in project.leak_frames if f < 0]
+    if project.last_identity_number < 0:
+        problems.append("last_identity_number is negative")
     return problems
 
 
