@@ -92,7 +92,9 @@ def _encode(value: Any, tp: Any, path: str, arrays: dict[str, np.ndarray]) -> An
         return int(value)
     if tp is float:
         return float(value)
-    return value  # str, Literal[...] of strings, Any (already JSON data)
+    if tp is Any:
+        return _plain_json(value)
+    return value  # str, Literal[...] of strings
 
 
 # --- decoding ----------------------------------------------------------------------------
@@ -212,6 +214,18 @@ def _decode_key(key: str, key_type: Any, path: str) -> Any:
 
 
 # --- helpers -----------------------------------------------------------------------------
+
+
+def _plain_json(value: Any) -> Any:
+    """Free-form data (analysis records, media info) with numpy scalars made plain, so that
+    a stray np.float32 in a timing does not make the whole project unsavable."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, dict):
+        return {k: _plain_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain_json(v) for v in value]
+    return value
 
 
 def _require_spec(tp: Any, path: str) -> ArraySpec:

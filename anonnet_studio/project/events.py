@@ -6,6 +6,7 @@ the affected widgets (a Qt adapter can re-emit them as signals on the GUI thread
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -22,6 +23,8 @@ class IdentityChanged:
 class IdentitiesChanged:
     """Identities were added, removed or reordered, or tracks moved between identities."""
 
+
+_log = logging.getLogger(__name__)
 
 ProjectEvent = IdentityChanged | IdentitiesChanged
 ProjectListener = Callable[[ProjectEvent], None]
@@ -43,6 +46,12 @@ class ProjectEvents:
             self._listeners.remove(listener)
 
     def publish(self, event: ProjectEvent) -> None:
+        """Call every listener. A failing listener is logged, not raised: events are sent at
+        the end of a command's redo/undo, and an exception there would leave an applied
+        change that the undo stack never recorded."""
         # Iterate over a copy so that a listener may unsubscribe itself while being called.
         for listener in list(self._listeners):
-            listener(event)
+            try:
+                listener(event)
+            except Exception:
+                _log.exception("project event listener %r failed on %r", listener, event)

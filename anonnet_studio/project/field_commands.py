@@ -45,18 +45,24 @@ class _SetValue(EditCommand):
     """Sets the value at a dotted path below an identity; undo puts the old value back."""
 
     def __init__(
-        self, identity_id: str, path: str, value: Any, text: str, events: ProjectEvents | None
+        self, identity_id: str, path: str, value: Any, events: ProjectEvents | None
     ) -> None:
         super().__init__(events)
         self.identity_id = identity_id
         self.path = path
         self.value = value
-        self.text = text
+        self.text = self.describe(identity_id)  # until redo knows the person's name
         self._old: Any = None
+
+    def describe(self, who: str) -> str:
+        """The Undo menu text, e.g. "Show Person 2"."""
+        label = self.path.removeprefix("generation.").replace("_", " ")
+        return f"Change {label} of {who}"
 
     def redo(self, project: Project) -> None:
         identity = find_identity(project, self.identity_id)
         self._check(project, identity)
+        self.text = self.describe(identity.name)
         owner, name = _resolve(identity, self.path)
         self._old = getattr(owner, name)
         setattr(owner, name, self.value)
@@ -90,19 +96,27 @@ class SetIdentityField(_SetValue):
     def __init__(
         self, identity_id: str, field: str, value: Any, *, events: ProjectEvents | None = None
     ) -> None:
-        value = coerce_identity_field(field, value)
-        super().__init__(identity_id, field, value, _describe(identity_id, field, value), events)
+        super().__init__(identity_id, field, coerce_identity_field(field, value), events)
+
+    def describe(self, who: str) -> str:
+        if self.path == "hidden":
+            return f"{'Anonymize' if self.value else 'Show'} {who}"
+        if self.path == "method":
+            return f"Use {self.value} for {who}"
+        return super().describe(who)
 
     def _check(self, project: Project, identity: Identity) -> None:
         attempt = self.value if self.path == "selected_attempt" else None
         if attempt is not None and not 0 <= attempt < len(identity.attempts):
-            raise ProjectEditError(f"{identity.name} has no attempt number {self.value + 1}.")
+            raise ProjectEditError(f"{identity.name} has no attempt number {attempt + 1}.")
 
 
 class RenameIdentity(_SetValue):
     def __init__(self, identity_id: str, name: str, *, events: ProjectEvents | None = None) -> None:
-        name = coerce_identity_field("name", name)
-        super().__init__(identity_id, "name", name, f"Rename {identity_id} to {name}", events)
+        super().__init__(identity_id, "name", coerce_identity_field("name", name), events)
+
+    def describe(self, who: str) -> str:
+        return f"Rename {who} to {self.value}"
 
 
 class SetAttributeOverride(_SetValue):
@@ -120,10 +134,15 @@ class SetAttributeOverride(_SetValue):
             raise ProjectEditError(
                 f"Unknown attribute {attribute!r}; choose one of {', '.join(ATTRIBUTE_NAMES)}."
             )
+        self.attribute = attribute
         value = _optional_text(attribute, value)
-        label = attribute.replace("_", " ")
-        text = f"Reset {label} of {identity_id}" if value is None else f"Set {label} to {value}"
-        super().__init__(identity_id, f"attributes.{attribute}.override", value, text, events)
+        super().__init__(identity_id, f"attributes.{attribute}.override", value, events)
+
+    def describe(self, who: str) -> str:
+        label = self.attribute.replace("_", " ")
+        if self.value is None:
+            return f"Reset {label} of {who}"
+        return f"Set {label} of {who} to {self.value}"
 
 
 class SetPromptOverride(_SetValue):
@@ -133,10 +152,10 @@ class SetPromptOverride(_SetValue):
         self, identity_id: str, text: str | None, *, events: ProjectEvents | None = None
     ) -> None:
         value = _optional_text("prompt", text)
-        label = "Reset prompt" if value is None else "Edit prompt"
-        super().__init__(
-            identity_id, "generation.prompt_override", value, f"{label} of {identity_id}", events
-        )
+        super().__init__(identity_id, "generation.prompt_override", value, events)
+
+    def describe(self, who: str) -> str:
+        return f"{'Reset' if self.value is None else 'Edit'} prompt of {who}"
 
 
 def coerce_identity_field(field: str, value: Any) -> Any:
@@ -183,15 +202,6 @@ def _optional_text(what: str, value: str | None) -> str | None:
     if not isinstance(value, str):
         raise ProjectEditError(f"The {what} must be text, not {type(value).__name__}.")
     return value.strip() or None  # blank means "no override"
-
-
-def _describe(identity_id: str, field: str, value: Any) -> str:
-    if field == "hidden":
-        return f"{'Anonymize' if value else 'Show'} {identity_id}"
-    if field == "method":
-        return f"Use {value} for {identity_id}"
-    label = field.removeprefix("generation.").replace("_", " ")
-    return f"Change {label} of {identity_id}"
 
 
 def _resolve(identity: Identity, path: str) -> tuple[Any, str]:

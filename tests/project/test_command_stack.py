@@ -31,11 +31,11 @@ def test_push_undo_redo_through_a_mixed_history() -> None:
         stack.push(command)
         states.append(snapshot(project))
     assert len(stack) == 4 and stack.index == 4
-    assert stack.undo_text() == "Change seed of P4" and stack.redo_text() is None
+    assert stack.undo_text() == "Change seed of Person 4" and stack.redo_text() is None
     for expected in reversed(states[:-1]):
         stack.undo()
         assert snapshot(project) == expected
-    assert not stack.can_undo() and stack.redo_text() == "Show P2"
+    assert not stack.can_undo() and stack.redo_text() == "Show Person 2"
     for expected in states[1:]:
         stack.redo()
         assert snapshot(project) == expected
@@ -112,7 +112,7 @@ def test_a_failing_push_leaves_stack_and_project_unchanged() -> None:
     before = snapshot(project)
     with pytest.raises(ProjectEditError):
         stack.push(SetIdentityField("P9", "name", "B"))
-    assert len(stack) == 1 and stack.undo_text() == "Change name of P1"
+    assert len(stack) == 1 and stack.undo_text() == "Change name of Person 1"
     assert snapshot(project) == before
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import random
 from collections.abc import Callable
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 from anonnet_studio.project.codec import encode_project
 from anonnet_studio.project.commands import (
     Command,
+    CommandStack,
     MergeIdentities,
     ProjectEditError,
     RenameIdentity,
@@ -255,3 +257,25 @@ def test_a_listener_may_unsubscribe_while_being_notified() -> None:
     events.publish(IdentitiesChanged())
     events.publish(IdentitiesChanged())
     assert calls == ["once", "always", "always"]
+
+
+def test_a_failing_listener_is_logged_and_does_not_break_the_undo_history(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    project = make_demo_project()
+    events = ProjectEvents()
+    received: list[object] = []
+
+    def broken_view(event: object) -> None:
+        raise RuntimeError("view bug")
+
+    events.subscribe(broken_view)
+    events.subscribe(received.append)
+    stack = CommandStack(project)
+    with caplog.at_level(logging.ERROR, logger="anonnet_studio.project.events"):
+        stack.push(SetIdentityField("P1", "hidden", False, events=events))
+    assert "view bug" in caplog.text
+    assert len(received) == 1  # later listeners still hear about the change
+    assert stack.can_undo()
+    stack.undo()
+    assert project.identity("P1").hidden

@@ -68,6 +68,17 @@ def test_round_trip_is_exact(saved: tuple[Project, Path]) -> None:
     assert loaded.leak_frames == [17, 18, 600]
 
 
+def test_numpy_scalars_in_free_form_analysis_data_are_saved_as_plain_numbers(
+    tmp_path: Path,
+) -> None:
+    project = make_demo_project()
+    project.analysis["timings_s"] = {"detection": np.float32(1.5), "frames": np.int64(900)}
+    save_project(project, tmp_path / "p.anonproj")
+    loaded = load_project(tmp_path / "p.anonproj")
+    assert loaded.analysis["timings_s"] == {"detection": 1.5, "frames": 900}
+    assert type(loaded.analysis["timings_s"]["detection"]) is float
+
+
 def test_file_layout_json_names_its_sidecar_and_holds_no_arrays(
     saved: tuple[Project, Path],
 ) -> None:
