@@ -51,7 +51,8 @@ class MergeIdentities(EditCommand):
         target.track_ids = [t.id for t in sorted(merged, key=_timeline_order)]
         for track_id in source.track_ids:
             project.tracks[track_id].identity_id = target.id
-        target.embedding = project.representative_embedding(target.track_ids)
+        if target.track_ids:  # two empty identities have no tracks to average
+            target.embedding = project.representative_embedding(target.track_ids)
         del project.identities[self._source_position]
         self._publish(IdentityChanged(target.id, _MEMBERSHIP_FIELDS))
         self._publish(IdentitiesChanged())

@@ -245,6 +245,8 @@ class Project(ArrayAwareEquality):
 
     def representative_embedding(self, track_ids: list[int]) -> np.ndarray:
         """L2-normalised mean of the tracks' embeddings (the identity's representative)."""
+        if not track_ids:
+            raise ValueError("a representative embedding needs at least one track")
         stacked = np.stack([self.tracks[t].embedding.astype(np.float64) for t in track_ids])
         mean = stacked.mean(axis=0)
         norm = float(np.linalg.norm(mean))

@@ -279,3 +279,19 @@ def test_a_failing_listener_is_logged_and_does_not_break_the_undo_history(
     assert stack.can_undo()
     stack.undo()
     assert project.identity("P1").hidden
+
+
+def test_merging_two_people_without_tracks_keeps_the_target_embedding() -> None:
+    project = make_demo_project()
+    for identity in project.identities[1:]:
+        for track_id in identity.track_ids:
+            del project.tracks[track_id]
+        identity.track_ids = []
+    embedding = project.identity("P2").embedding.copy()
+    before = snapshot(project)
+    merge = MergeIdentities("P2", "P3")
+    merge.redo(project)
+    np.testing.assert_array_equal(project.identity("P2").embedding, embedding)
+    assert [i.id for i in project.identities] == ["P1", "P2"]
+    merge.undo(project)
+    assert snapshot(project) == before
