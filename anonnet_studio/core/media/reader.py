@@ -165,7 +165,8 @@ class VideoReader:
         )
         for attempt in range(_SEEK_ATTEMPTS + 1):
             if not resume:
-                decoder.seek(keyframe)
+                # Retries decode every frame, in case skipping was what lost the target.
+                decoder.seek(keyframe, heading_for=target if attempt == 0 else None)
             resume = False
             while (item := decoder.next_frame()) is not None:
                 index, frame = item
