@@ -33,6 +33,7 @@ class FrameDecoder:
         self._frames: Iterator[tuple[int, av.video.frame.VideoFrame]] | None = None
         self.position = -1  # index of the last frame yielded since the last seek
         self.exhausted = False  # the stream ended (or broke) since the last seek
+        self.seek_count = 0  # repositionings so far (diagnostics)
 
     def close(self) -> None:
         self._frames = None
@@ -48,6 +49,7 @@ class FrameDecoder:
         `heading_for` names the one frame the caller wants: frames no other frame refers
         to are then skipped until it, which roughly halves the work of a long jump.
         """
+        self.seek_count += 1
         if keyframe <= 0 or self._container is None:
             self.close()
             self._open()

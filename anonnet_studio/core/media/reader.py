@@ -11,6 +11,7 @@ import av.video.frame
 import numpy as np
 
 from anonnet_studio.core.errors import CorruptMediaError
+from anonnet_studio.core.media._container import media_errors
 from anonnet_studio.core.media._convert import frame_to_rgb
 from anonnet_studio.core.media._decoder import FrameCache, FrameDecoder
 from anonnet_studio.core.media.info import MediaInfo
@@ -90,6 +91,11 @@ class VideoReader:
         """Read-only int64 pts of every frame in presentation order (time_base units)."""
         return self._pts
 
+    @property
+    def seek_count(self) -> int:
+        """How often `frame_at` had to reposition the decoder (stepping forward does not)."""
+        return self._random_access.seek_count
+
     def time_of(self, index: int) -> float:
         """Presentation time in seconds of frame `index`, relative to the first frame."""
         self._check_index(index)
@@ -123,10 +129,16 @@ class VideoReader:
             return
         decoder = FrameDecoder(self._info.path, self._info.video.index, self._index, self._threads)
         try:
-            decoder.seek(self._index.keyframe_at_or_before(start))
+            keyframe = self._index.keyframe_at_or_before(start)
+            decoder.seek(keyframe)
             yielded = False
             while (item := decoder.next_frame()) is not None:
                 index, frame = item
+                if index > start and not yielded and keyframe > 0:
+                    # The seek overshot (an unusual index): restart from the first frame.
+                    keyframe = 0
+                    decoder.seek(0)
+                    continue
                 if index >= end:
                     break
                 if index >= start and (index - start) % stride == 0:
@@ -148,7 +160,7 @@ class VideoReader:
         frame = self._cache.get(index)
         if frame is None:
             frame = self._decode_exact(index)
-        return frame_to_rgb(frame, rotation=self._info.video.rotation, max_side=max_side)
+        return self._to_rgb(frame, max_side)
 
     def decoded_frame_at(self, index: int, *, max_side: int | None = None) -> DecodedFrame:
         """`frame_at()` with the frame's pts and time."""
@@ -189,8 +201,13 @@ class VideoReader:
     def _decoded(
         self, index: int, frame: av.video.frame.VideoFrame, max_side: int | None
     ) -> DecodedFrame:
-        image = frame_to_rgb(frame, rotation=self._info.video.rotation, max_side=max_side)
-        return DecodedFrame(index, int(self._pts[index]), self.time_of(index), image)
+        return DecodedFrame(
+            index, int(self._pts[index]), self.time_of(index), self._to_rgb(frame, max_side)
+        )
+
+    def _to_rgb(self, frame: av.video.frame.VideoFrame, max_side: int | None) -> np.ndarray:
+        with media_errors(self._info.path, "converting a frame to RGB"):
+            return frame_to_rgb(frame, rotation=self._info.video.rotation, max_side=max_side)
 
     def _check_index(self, index: int) -> None:
         if not 0 <= index < self.frame_count:

@@ -62,6 +62,20 @@ def test_random_access_with_many_keyframes(short_gop_clip: Path) -> None:
                 assert np.array_equal(frame.image, sequential[frame.index])
 
 
+def test_stepping_reuses_the_decoder_and_cache(short_gop_clip: Path) -> None:
+    with VideoReader(short_gop_clip) as reader:
+        reader.frame_at(50)
+        after_jump = reader.seek_count
+        assert after_jump == 1
+        for index in range(51, 61):  # stepping forward continues decoding
+            reader.frame_at(index)
+        for index in range(60, 47, -1):  # back to the seek point: served by the cache
+            reader.frame_at(index)
+        assert reader.seek_count == after_jump
+        reader.frame_at(100)  # keyframes lie between: jumping is cheaper than decoding on
+        assert reader.seek_count == after_jump + 1
+
+
 def test_stride_range_and_downscale() -> None:
     path = fixture_video("lp_s18.mp4")
     with VideoReader(path) as reader:
