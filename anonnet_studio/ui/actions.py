@@ -1,0 +1,121 @@
+"""Menus, toolbar and keyboard shortcuts of the main window, as named QActions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence, QUndoStack
+from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar
+
+from anonnet_studio.ui.icons import icon
+
+
+class EditorActions:
+    """Builds every action once; the main window connects their `triggered` signals."""
+
+    def __init__(self, window: QMainWindow, undo_stack: QUndoStack) -> None:
+        self._window = window
+        add = self._action
+        # File
+        self.open = add("&Open video or project…", QKeySequence.StandardKey.Open, "open")
+        self.save = add("&Save project", QKeySequence.StandardKey.Save, "save")
+        self.save_as = add("Save project &as…", "Ctrl+Shift+S", "save-as")
+        self.export = add("&Export video…", "Ctrl+E", "export")
+        self.close_project = add("&Close project", "Ctrl+W")
+        self.quit = add("&Quit", QKeySequence.StandardKey.Quit, "quit")
+        self.recent_menu = QMenu("Open &recent", window)
+        # Edit
+        self.undo = undo_stack.createUndoAction(window, "&Undo")
+        self.undo.setShortcut(QKeySequence.StandardKey.Undo)
+        self.undo.setIcon(icon("undo"))
+        self.redo = undo_stack.createRedoAction(window, "&Redo")
+        self.redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.redo.setIcon(icon("redo"))
+        self.settings = add("&Settings…", "Ctrl+,", "settings")
+        # View
+        self.zoom_fit = add("&Fit timeline", "Ctrl+0", "zoom-fit")
+        self.zoom_in = add("Zoom timeline &in", "Ctrl+=")
+        self.zoom_out = add("Zoom timeline &out", "Ctrl+-")
+        # Playback (single keys, as in every editor: J/K/L shuttle, space, arrows)
+        self.play_pause = add("&Play / pause", "Space", "play")
+        self.reverse = add("Play &backward (J)", "J")
+        self.pause = add("Pa&use (K)", "K")
+        self.forward = add("Play &forward / faster (L)", "L")
+        self.previous_frame = add("P&revious frame", "Left", "step-back")
+        self.next_frame = add("&Next frame", "Right", "step-forward")
+        self.back_ten = add("Back 10 frames", "Shift+Left")
+        self.forward_ten = add("Forward 10 frames", "Shift+Right")
+        self.first_frame = add("&First frame", "Home", "to-start")
+        self.last_frame = add("&Last frame", "End", "to-end")
+        self.cancel_job = add("&Cancel running job", "Ctrl+.", "cancel")
+        self.project_actions = (self.save, self.save_as, self.export, self.close_project)
+
+    def build_menus(self) -> None:
+        bar = self._window.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addAction(self.open)
+        file_menu.addMenu(self.recent_menu)
+        file_menu.addSeparator()
+        for action in (self.save, self.save_as, self.export, self.close_project):
+            file_menu.addAction(action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit)
+        edit_menu = bar.addMenu("&Edit")
+        edit_menu.addAction(self.undo)
+        edit_menu.addAction(self.redo)
+        edit_menu.addSeparator()
+        edit_menu.addAction(self.settings)
+        view_menu = bar.addMenu("&View")
+        for action in (self.zoom_fit, self.zoom_in, self.zoom_out):
+            view_menu.addAction(action)
+        play_menu = bar.addMenu("&Playback")
+        for action in (
+            self.play_pause, self.reverse, self.pause, self.forward, None,
+            self.previous_frame, self.next_frame, self.back_ten, self.forward_ten, None,
+            self.first_frame, self.last_frame, None, self.cancel_job,
+        ):  # fmt: skip
+            if action is None:
+                play_menu.addSeparator()
+            else:
+                play_menu.addAction(action)
+
+    def build_toolbar(self) -> QToolBar:
+        toolbar = QToolBar("Main", self._window)
+        toolbar.setObjectName("MainToolbar")
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        for action in (self.open, self.save, None, self.undo, self.redo, None, self.export):
+            if action is None:
+                toolbar.addSeparator()
+            else:
+                toolbar.addAction(action)
+        toolbar.addSeparator()
+        toolbar.addAction(self.settings)
+        return toolbar
+
+    def set_recent_files(self, paths: list[Path], open_path: Callable[[Path], object]) -> None:
+        self.recent_menu.clear()
+        for number, path in enumerate(paths, start=1):
+            action = self.recent_menu.addAction(f"&{number} {path.name}")
+            action.setToolTip(str(path))
+            action.setData(str(path))
+            action.triggered.connect(lambda _c=False, p=path: open_path(p))
+        self.recent_menu.setEnabled(bool(paths))
+
+    def set_project_open(self, is_open: bool) -> None:
+        for action in self.project_actions:
+            action.setEnabled(is_open)
+
+    def _action(self, text: str, shortcut: object = None, icon_name: str | None = None) -> QAction:
+        action = QAction(text, self._window)
+        if icon_name:
+            action.setIcon(icon(icon_name))
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))  # type: ignore[call-overload]
+        # Window-wide, so J/K/L and the arrows work whichever panel has focus; text fields
+        # still receive their own keys (they claim them through ShortcutOverride).
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self._window.addAction(action)
+        return action

@@ -1,0 +1,87 @@
+"""The editor's composition root: builds settings, model manager, worker and main window.
+
+This is the only place that creates long-lived objects; everything else receives them.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, QStandardPaths
+from PySide6.QtWidgets import QApplication
+
+from anonnet_studio import __version__
+from anonnet_studio.core.errors import AnonNetError
+from anonnet_studio.core.resources import resources_dir
+from anonnet_studio.ui.context import EditorContext
+from anonnet_studio.ui.generation import missing_synthetic_models
+from anonnet_studio.ui.main_window import MainWindow
+from anonnet_studio.ui.settings import SettingsStore
+from anonnet_studio.workers.services import ComputeServices, default_manager_factory
+from anonnet_studio.workers.worker import ComputeWorker
+
+ORGANIZATION = "AnonNET"
+APPLICATION = "AnonNET Studio"
+
+
+def load_style_sheet() -> str:
+    """The dark theme from resources/styles (empty when the file is missing)."""
+    path = resources_dir() / "styles" / "editor.qss"
+    return path.read_text(encoding="utf-8") if path.is_file() else ""
+
+
+def recovery_dir() -> Path:
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+    return Path(base) / "recovery"
+
+
+def build_main_window(store: SettingsStore, worker: ComputeWorker) -> MainWindow:
+    """The window with its context; the worker must already be running."""
+    settings = store.load()
+
+    def missing() -> list[str]:
+        try:
+            return missing_synthetic_models(default_manager_factory(settings.compute_config()))
+        except AnonNetError:
+            return ["(model manifest unreadable)"]
+
+    context = EditorContext(
+        worker=worker,
+        store=store,
+        recovery_dir=recovery_dir(),
+        missing_synthetic_models=missing,
+    )
+    return MainWindow(context)
+
+
+def run_editor(argv: Sequence[str] | None = None) -> int:
+    """Open the editor; an optional argument is a video or project to open. Returns the
+    exit code of the event loop."""
+    args = list(sys.argv if argv is None else ["anonnet-studio", *argv])
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    app = QApplication.instance() or QApplication(args)
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationVersion(__version__)
+    app.setStyle("Fusion")
+    app.setStyleSheet(load_style_sheet())
+
+    store = SettingsStore(QSettings())
+    worker = ComputeWorker(ComputeServices(store.load().compute_config()))
+    worker.start()
+    window = build_main_window(store, worker)
+    geometry, state = store.window_state()
+    if geometry is not None:
+        window.restoreGeometry(geometry)  # type: ignore[arg-type]
+    if state is not None:
+        window.restoreState(state)  # type: ignore[arg-type]
+    window.show()
+    if not window.offer_recovery() and len(args) > 1:
+        window.files.open_path(Path(args[1]))
+    try:
+        return int(app.exec())
+    finally:
+        worker.shutdown()

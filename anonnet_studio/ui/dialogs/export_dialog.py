@@ -1,0 +1,272 @@
+"""Export dialog: where to write, how hidden people look, side by side, audit report;
+runs the export on the worker with progress and cancel, then offers the folder."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from anonnet_studio.project.schema import Method, Project
+from anonnet_studio.ui.document import ProjectDocument
+from anonnet_studio.ui.icons import icon
+from anonnet_studio.workers.requests import ExportRequest, snapshot_project
+from anonnet_studio.workers.results import ExportDone, JobInfo, JobProgress
+from anonnet_studio.workers.worker import ComputeWorker
+
+OWN_METHOD = "own"
+_METHOD_CHOICES = (
+    (OWN_METHOD, "Each person's own method"),
+    (Method.BLUR.value, "Blur everyone hidden"),
+    (Method.PIXELATE.value, "Pixelate everyone hidden"),
+    (Method.MASK.value, "Solid mask on everyone hidden"),
+)
+VIDEO_FILTER = "Video (*.mp4 *.mov *.mkv)"
+
+
+def default_output_path(project: Project) -> Path:
+    source = Path(project.source.path)
+    return source.with_name(f"{source.stem}.anonymized.mp4")
+
+
+def open_folder(path: Path) -> None:
+    """Show the folder in the system file manager."""
+    QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+
+
+def apply_method_default(project: Project, method: str) -> None:
+    """Use `method` for every hidden person of this (snapshot) project."""
+    if method == OWN_METHOD:
+        return
+    for identity in project.identities:
+        if identity.hidden and identity.method is not Method.KEEP:
+            identity.method = Method(method)
+
+
+class ExportDialog(QDialog):
+    export_finished = Signal(object)  # ExportDone
+
+    def __init__(
+        self,
+        document: ProjectDocument,
+        worker: ComputeWorker,
+        *,
+        folder_opener: Callable[[Path], None] = open_folder,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export anonymized video")
+        self.setMinimumWidth(560)
+        self._document = document
+        self._worker = worker
+        self._open_folder = folder_opener
+        self._job: JobInfo | None = None
+        self.result: ExportDone | None = None
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+
+        path_row = QHBoxLayout()
+        project = document.project
+        self.output = QLineEdit(str(default_output_path(project)) if project else "", self)
+        self.output.setObjectName("OutputPath")
+        browse = QPushButton("Browse…", self)
+        browse.clicked.connect(self._browse)
+        path_row.addWidget(self.output, 1)
+        path_row.addWidget(browse)
+        form.addRow("Output file", path_row)
+        self.method = QComboBox(self)
+        for value, label in _METHOD_CHOICES:
+            self.method.addItem(label, value)
+        form.addRow("Hidden people", self.method)
+        self.leak_check = QCheckBox("Check every frame for faces the analysis missed", self)
+        self.leak_check.setChecked(True)
+        self.leak_check.setToolTip("Runs face detection on the output and covers any face found")
+        form.addRow(self.leak_check)
+        self.side_by_side = QCheckBox("Side by side: original on the left (review copy)", self)
+        self.side_by_side.setToolTip(
+            "The left half shows the ORIGINAL faces: never publish this file."
+        )
+        form.addRow(self.side_by_side)
+        self.report = QCheckBox("Write the audit report (JSON + HTML) next to the video", self)
+        self.report.setChecked(True)
+        form.addRow(self.report)
+        self.quality = QSpinBox(self)
+        self.quality.setRange(0, 51)
+        self.quality.setValue(18)
+        self.quality.setToolTip("H.264 CRF: lower is better quality and larger files")
+        form.addRow("Quality (CRF)", self.quality)
+        self.open_when_done = QCheckBox("Open the folder when done", self)
+        self.open_when_done.setChecked(True)
+        form.addRow(self.open_when_done)
+        layout.addLayout(form)
+
+        self.notes = QLabel(self._notes(project))
+        self.notes.setWordWrap(True)
+        self.notes.setObjectName("Hint")
+        layout.addWidget(self.notes)
+        self.progress = QProgressBar(self)
+        self.progress.setRange(0, 100)
+        self.progress.setValue(0)
+        layout.addWidget(self.progress)
+        self.status = QLabel("Ready to export.", self)
+        self.status.setWordWrap(True)
+        layout.addWidget(self.status)
+
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.export_button = QPushButton(icon("export"), "Export", self)
+        self.export_button.setDefault(True)
+        self.export_button.clicked.connect(self.start_export)
+        self.cancel_button = QPushButton(icon("cancel"), "Cancel export", self)
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel_export)
+        self.close_button = QPushButton("Close", self)
+        self.close_button.clicked.connect(self.close)
+        for button in (self.export_button, self.cancel_button, self.close_button):
+            buttons.addWidget(button)
+        layout.addLayout(buttons)
+
+        worker.job_progressed.connect(self._on_progress)
+        worker.job_finished.connect(self._on_finished)
+        worker.job_failed.connect(self._on_failed)
+        worker.job_cancelled.connect(self._on_cancelled)
+
+    @property
+    def running(self) -> bool:
+        return self._job is not None
+
+    def build_request(self) -> ExportRequest | None:
+        """The export as set up in the dialog, on a private snapshot of the project."""
+        project = self._document.project
+        text = self.output.text().strip()
+        if project is None or not text:
+            return None
+        output = Path(text).expanduser()
+        if output.suffix.lower() not in (".mp4", ".mov", ".mkv"):
+            output = output.with_suffix(".mp4")
+        snapshot = snapshot_project(project)
+        apply_method_default(snapshot, str(self.method.currentData()))
+        return ExportRequest(
+            project=snapshot,
+            output_path=output.resolve(),
+            side_by_side=self.side_by_side.isChecked(),
+            write_report=self.report.isChecked(),
+            leak_check=self.leak_check.isChecked(),
+            crf=self.quality.value(),
+        )
+
+    def start_export(self) -> None:
+        request = self.build_request()
+        if request is None:
+            self.status.setText("Choose an output file first.")
+            return
+        if Path(request.project.source.path).resolve() == request.output_path:
+            self.status.setText("The output cannot replace the source video.")
+            return
+        self.result = None
+        self._job = self._worker.submit(request)
+        self._set_running(True)
+        self.status.setText(f"Exporting to {request.output_path} …")
+
+    def cancel_export(self) -> None:
+        if self._job is not None:
+            self._worker.cancel(self._job.job_id)
+            self.status.setText("Cancelling…")
+
+    # -- worker messages ------------------------------------------------------------------
+
+    def _is_mine(self, job: JobInfo) -> bool:
+        return self._job is not None and job.job_id == self._job.job_id
+
+    def _on_progress(self, progress: JobProgress) -> None:
+        if self._is_mine(progress.job):
+            if progress.percent is None:
+                self.progress.setRange(0, 0)
+            else:
+                self.progress.setRange(0, 100)
+                self.progress.setValue(round(progress.percent))
+            self.status.setText(progress.describe())
+
+    def _on_finished(self, job: JobInfo, result: object) -> None:
+        if not self._is_mine(job) or not isinstance(result, ExportDone):
+            return
+        self._set_running(False)
+        self.result = result
+        self.progress.setRange(0, 100)
+        self.progress.setValue(100)
+        lines = [
+            f"Wrote {result.frames_written} frames to {result.output}.",
+            f"Verdict: {result.verdict}; {result.leaks_covered} leaked face(s) covered.",
+        ]
+        lines += [f"{who}: {why}" for who, why in result.fallbacks.items()]
+        if result.report_paths:
+            lines.append("Report: " + ", ".join(p.name for p in result.report_paths))
+        self.status.setText("\n".join(lines))
+        self._document.set_leak_frames(list(result.leak_frames))
+        project = self._document.project
+        if project is not None and result.last_export:
+            project.analysis["last_export"] = dict(result.last_export)
+        self.export_finished.emit(result)
+        if self.open_when_done.isChecked():
+            self._open_folder(result.output.parent)
+
+    def _on_failed(self, job: JobInfo, message: str) -> None:
+        if self._is_mine(job):
+            self._set_running(False)
+            self.progress.setRange(0, 100)
+            self.progress.setValue(0)
+            self.status.setText(f"Export failed: {message}")
+
+    def _on_cancelled(self, job: JobInfo) -> None:
+        if self._is_mine(job):
+            self._set_running(False)
+            self.progress.setRange(0, 100)
+            self.progress.setValue(0)
+            self.status.setText("Export cancelled; no file was written.")
+
+    def _set_running(self, running: bool) -> None:
+        if not running:
+            self._job = None
+        self.export_button.setEnabled(not running)
+        self.cancel_button.setEnabled(running)
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export to", self.output.text(), VIDEO_FILTER)
+        if path:
+            self.output.setText(path)
+
+    @staticmethod
+    def _notes(project: Project | None) -> str:
+        if project is None:
+            return "Open a project first."
+        synthetic = [
+            i.name for i in project.identities if i.hidden and i.method is Method.SYNTHETIC
+        ]
+        kept = [i.name for i in project.identities if not i.hidden or i.method is Method.KEEP]
+        notes = []
+        if kept:
+            notes.append("Kept visible: " + ", ".join(kept) + ".")
+        if synthetic:
+            notes.append(
+                "Synthetic faces are not rendered into videos yet (the motion stage is not "
+                "connected); " + ", ".join(synthetic) + " will be blurred instead."
+            )
+        notes.append("The source video is never modified.")
+        return " ".join(notes)

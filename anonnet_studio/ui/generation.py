@@ -1,0 +1,101 @@
+"""Regenerate a person's synthetic face on the worker and record the result (undoable)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, Signal
+
+from anonnet_studio.core.errors import AnonNetError
+from anonnet_studio.core.models.manager import ModelManager
+from anonnet_studio.ui.dialogs.messages import Messenger
+from anonnet_studio.ui.document import ProjectDocument
+from anonnet_studio.ui.generation_record import RecordGeneration
+from anonnet_studio.workers.request_builders import generation_request
+from anonnet_studio.workers.results import GenerationDone, JobInfo
+from anonnet_studio.workers.worker import ComputeWorker
+
+
+def missing_synthetic_models(manager: ModelManager) -> list[str]:
+    """Names of the synthetic stage's models that are not on disk (file checks only)."""
+    from anonnet_studio.core.synthetic.pipeline import REQUIRED_MODELS
+
+    missing = []
+    for name in REQUIRED_MODELS:
+        try:
+            available = manager.is_available(name)
+        except (AnonNetError, KeyError):
+            available = False
+        if not available:
+            missing.append(name)
+    return missing
+
+
+def availability_text(missing: list[str]) -> tuple[bool, str]:
+    """(can generate, tooltip for the Regenerate button)."""
+    if not missing:
+        return True, "Generate a new synthetic face with these settings"
+    return False, (
+        "Synthetic faces need models that are not installed: " + ", ".join(missing) + ".\n"
+        "Download them with 'anonnet-studio models download', or choose a model folder "
+        "holding them in Settings."
+    )
+
+
+class GenerationController(QObject):
+    generation_finished = Signal(str)  # identity id
+
+    def __init__(
+        self,
+        document: ProjectDocument,
+        worker: ComputeWorker,
+        messenger: Messenger,
+        missing_models: Callable[[], list[str]],
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._document = document
+        self._worker = worker
+        self._messenger = messenger
+        self._missing_models = missing_models
+        self._jobs: dict[int, str] = {}
+        worker.job_finished.connect(self._on_finished)
+        worker.job_failed.connect(lambda job, _m: self._jobs.pop(job.job_id, None))
+        worker.job_cancelled.connect(lambda job: self._jobs.pop(job.job_id, None))
+
+    def availability(self) -> tuple[bool, str]:
+        return availability_text(self._missing_models())
+
+    def regenerate(self, identity_id: str) -> JobInfo | None:
+        project = self._document.project
+        if project is None:
+            return None
+        available, reason = self.availability()
+        if not available:
+            self._messenger.error("Synthetic faces are not available", reason)
+            return None
+        try:
+            request = generation_request(project, identity_id)
+        except AnonNetError as exc:
+            self._messenger.error("Cannot generate a face", exc.user_message())
+            return None
+        job = self._worker.submit(request)
+        self._jobs[job.job_id] = identity_id
+        return job
+
+    def _on_finished(self, job: JobInfo, result: object) -> None:
+        identity_id = self._jobs.pop(job.job_id, None)
+        if identity_id is None or not isinstance(result, GenerationDone):
+            return
+        project = self._document.project
+        if project is None or not project.has_identity(identity_id):
+            return  # the person was merged away or another project opened meanwhile
+        self._document.push(RecordGeneration(result, events=self._document.events))
+        self.generation_finished.emit(identity_id)
+        if result.needs_attention:
+            self._messenger.info(
+                "Face still recognisable",
+                f"No attempt for {project.identity(identity_id).name} passed the anonymity "
+                "check; the person is blurred in exports until a new face passes.\n"
+                "Try another seed or a higher strength.",
+            )

@@ -1,0 +1,225 @@
+"""`MainWindow`: builds the panels and controllers and wires them together. No logic of
+its own beyond connecting signals to slots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
+
+from anonnet_studio.ui.actions import EditorActions
+from anonnet_studio.ui.autosave import AutosaveManager
+from anonnet_studio.ui.context import EditorContext
+from anonnet_studio.ui.dialogs.export_dialog import ExportDialog, open_folder
+from anonnet_studio.ui.dialogs.messages import Answer, DialogMessenger
+from anonnet_studio.ui.dialogs.settings_dialog import SettingsDialog
+from anonnet_studio.ui.document import ProjectDocument
+from anonnet_studio.ui.editor_state import EditorState
+from anonnet_studio.ui.file_controller import FileController, is_openable
+from anonnet_studio.ui.generation import GenerationController
+from anonnet_studio.ui.identity.panel import IdentityPanel
+from anonnet_studio.ui.job_status import JobStatusWidget
+from anonnet_studio.ui.preview.frame_source import PreviewFrameSource
+from anonnet_studio.ui.preview.panel import PreviewPanel
+from anonnet_studio.ui.preview.playback import PlaybackController, make_clock
+from anonnet_studio.ui.settings import EditorSettings
+from anonnet_studio.ui.timeline.panel import TimelinePanel
+from anonnet_studio.workers.requests import ConfigureRequest
+from anonnet_studio.workers.results import JobInfo
+
+APP_TITLE = "AnonNET Studio"
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, context: EditorContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("MainWindow")
+        self.setAcceptDrops(True)
+        self.resize(1440, 900)
+        self.context = context
+        self.worker = context.worker
+        self.settings: EditorSettings = context.store.load()
+        self.messenger = context.messenger or DialogMessenger(self)
+        self._folder_opener = context.folder_opener or open_folder
+
+        # model
+        self.document = ProjectDocument(rng=context.rng, parent=self)
+        self.state = EditorState(self.document, self)
+        self.frames = PreviewFrameSource(self.worker, self.document, parent=self)
+        self.playback = PlaybackController(
+            self.state, context.clock or make_clock(self), parent=self
+        )
+        # controllers
+        self.files = FileController(
+            self.document, self.worker, context.store, self.messenger,
+            lambda: self.settings, dialog_parent=self, parent=self,
+        )  # fmt: skip
+        self.generation = GenerationController(
+            self.document, self.worker, self.messenger, context.missing_synthetic_models, self
+        )
+        self.autosave = AutosaveManager(
+            self.document, context.recovery_dir, self.settings.autosave_interval_s, self
+        )
+        # views
+        self.preview = PreviewPanel(self.document, self.state, self.frames, self.playback, self)
+        self.timeline = TimelinePanel(self.document, self.state, self)
+        self.identities = IdentityPanel(self.document, self.state, context.rng, self)
+        self.setCentralWidget(self.preview)
+        self._add_dock("People", self.identities, Qt.DockWidgetArea.RightDockWidgetArea)
+        self._add_dock("Timeline", self.timeline, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.job_status = JobStatusWidget(self.worker, self)
+        self.statusBar().addPermanentWidget(self.job_status)
+        self.export_dialog: ExportDialog | None = None
+
+        self.actions_ = EditorActions(self, self.document.undo_stack)
+        self.actions_.build_menus()
+        self.addToolBar(self.actions_.build_toolbar())
+        self._connect()
+        self._refresh_generation_availability()
+        self.actions_.set_recent_files(context.store.recent_files(), self.files.open_path)
+        self._on_project_replaced()
+
+    # -- wiring ---------------------------------------------------------------------------
+
+    def _connect(self) -> None:
+        a, state, playback = self.actions_, self.state, self.playback
+        a.open.triggered.connect(self.files.choose_and_open)
+        a.save.triggered.connect(self.files.save)
+        a.save_as.triggered.connect(lambda: self.files.save_as())
+        a.export.triggered.connect(self.show_export_dialog)
+        a.close_project.triggered.connect(self.files.close_project)
+        a.quit.triggered.connect(self.close)
+        a.settings.triggered.connect(self.show_settings_dialog)
+        a.zoom_fit.triggered.connect(self.timeline.view.fit_all)
+        a.zoom_in.triggered.connect(lambda: self.timeline.view.zoom_by(1.25))
+        a.zoom_out.triggered.connect(lambda: self.timeline.view.zoom_by(0.8))
+        a.play_pause.triggered.connect(playback.toggle)
+        a.reverse.triggered.connect(playback.reverse)
+        a.pause.triggered.connect(playback.pause)
+        a.forward.triggered.connect(playback.forward)
+        a.previous_frame.triggered.connect(lambda: state.step(-1))
+        a.next_frame.triggered.connect(lambda: state.step(1))
+        a.back_ten.triggered.connect(lambda: state.step(-10))
+        a.forward_ten.triggered.connect(lambda: state.step(10))
+        a.first_frame.triggered.connect(lambda: state.set_frame(0))
+        a.last_frame.triggered.connect(lambda: state.set_frame(state.frame_count - 1))
+        a.cancel_job.triggered.connect(self.job_status.cancel_current)
+
+        self.document.project_replaced.connect(self._on_project_replaced)
+        self.document.modified_changed.connect(lambda _m: self._update_title())
+        self.document.path_changed.connect(lambda _p: self._update_title())
+        self.document.edit_rejected.connect(lambda m: self.messenger.error("Edit not applied", m))
+        self.files.recent_files_changed.connect(
+            lambda paths: self.actions_.set_recent_files(paths, self.files.open_path)
+        )
+        self.identities.regenerate_requested.connect(self.generation.regenerate)
+        self.worker.job_failed.connect(self._on_job_failed)
+        self.worker.job_finished.connect(
+            lambda job, _r: self.statusBar().showMessage(f"{job.description}: done", 5000)
+        )
+        self.autosave.failed.connect(lambda m: self.statusBar().showMessage(m, 10_000))
+
+    def _add_dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> None:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"{title}Dock")
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        self.addDockWidget(area, dock)
+
+    # -- reactions ------------------------------------------------------------------------
+
+    def _on_project_replaced(self) -> None:
+        project = self.document.project
+        self.actions_.set_project_open(project is not None)
+        self.playback.set_source(Path(project.source.path) if project else None)
+        self._update_title()
+
+    def _update_title(self) -> None:
+        self.setWindowTitle(f"{self.document.display_name()}[*] — {APP_TITLE}")
+        self.setWindowModified(self.document.is_modified())
+
+    def _on_job_failed(self, job: JobInfo, message: str) -> None:
+        self.messenger.error(f"{job.description} failed", message)
+
+    def _refresh_generation_availability(self) -> None:
+        available, reason = self.generation.availability()
+        self.identities.editor.set_generation_available(available, reason)
+
+    # -- dialogs --------------------------------------------------------------------------
+
+    def show_export_dialog(self) -> ExportDialog | None:
+        if self.document.project is None:
+            return None
+        if self.export_dialog is None or not self.export_dialog.running:
+            self.export_dialog = ExportDialog(
+                self.document, self.worker, folder_opener=self._folder_opener, parent=self
+            )
+        self.export_dialog.show()
+        self.export_dialog.raise_()
+        return self.export_dialog
+
+    def show_settings_dialog(self) -> None:
+        dialog = SettingsDialog(self.settings, self)
+        if dialog.exec():
+            self.apply_settings(dialog.settings())
+
+    def apply_settings(self, settings: EditorSettings) -> None:
+        """Store the settings and hand the compute part to the worker."""
+        changed_compute = settings.compute_config() != self.settings.compute_config()
+        self.settings = settings
+        self.context.store.save(settings)
+        self.autosave.set_interval(settings.autosave_interval_s)
+        if changed_compute:
+            self.worker.submit(ConfigureRequest(settings.compute_config()))
+        self._refresh_generation_availability()
+
+    def offer_recovery(self) -> bool:
+        """After a crash: offer the newest autosaved work. True when it was restored."""
+        for entry in self.autosave.pending_recoveries():
+            answer = self.messenger.ask(
+                "Recover unsaved work?",
+                f"AnonNET Studio did not close normally. Restore {entry.title}?\n"
+                "No discards it; Cancel keeps it for the next start.",
+                allow_cancel=True,
+            )
+            if answer is Answer.CANCEL:
+                continue
+            if answer is Answer.YES:
+                try:
+                    project = entry.load()
+                except Exception as exc:  # a damaged copy must not stop the editor
+                    self.messenger.error("Recovery failed", str(exc))
+                    continue
+                self.document.set_project(project, entry.project_path, modified=True)
+                entry.discard()
+                return True
+            entry.discard()
+        return False
+
+    # -- window events --------------------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if any(is_openable(Path(u.toLocalFile())) for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        for url in event.mimeData().urls():
+            path = Path(url.toLocalFile())
+            if is_openable(path):
+                self.files.open_path(path)
+                event.acceptProposedAction()
+                return
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.files.maybe_keep_changes():
+            event.ignore()
+            return
+        self.playback.pause()
+        self.autosave.discard()
+        self.context.store.save_window_state(self.saveGeometry(), self.saveState())
+        event.accept()

@@ -1,0 +1,156 @@
+"""`TimelineScene`: rebuilt from the project document whenever it changes (otioview style)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import QObject, QRectF
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
+
+from anonnet_studio.project.render_plan import effective_method
+from anonnet_studio.project.schema import Identity, Project
+from anonnet_studio.ui.timeline.items import (
+    DOMAIN_ID,
+    DOMAIN_KIND,
+    CutMarkerItem,
+    LaneBackgroundItem,
+    LeakMarkerItem,
+    PlayheadItem,
+    RulerItem,
+    ShotItem,
+    SpanItem,
+)
+
+RULER_HEIGHT = 24.0
+LEAK_HEIGHT = 6.0
+SHOT_TOP = RULER_HEIGHT + LEAK_HEIGHT + 2
+SHOT_HEIGHT = 24.0
+LANES_TOP = SHOT_TOP + SHOT_HEIGHT + 6
+LANE_HEIGHT = 44.0
+LANE_GAP = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class LaneInfo:
+    """What the lane header column shows for one person's lane."""
+
+    identity_id: str
+    name: str
+    color: str
+    top: float
+    height: float
+    hidden: bool  # anonymized in the export
+    method: str  # the method the export uses (after fallbacks)
+    needs_attention: bool
+
+
+def frame_runs(frames: list[int] | np.ndarray) -> list[tuple[int, int]]:
+    """Consecutive frame indices grouped into inclusive (first, last) runs."""
+    values = np.unique(np.asarray(frames, dtype=np.int64))
+    if values.size == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(values) > 1)
+    starts = np.concatenate([[0], breaks + 1])
+    ends = np.concatenate([breaks, [values.size - 1]])
+    return [(int(values[s]), int(values[e])) for s, e in zip(starts, ends, strict=True)]
+
+
+class TimelineScene(QGraphicsScene):
+    """Ruler, leak strip, shot lane, one lane per person, cut markers and the playhead."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.lanes: list[LaneInfo] = []
+        self.frame_count = 0
+        self.fps = 30.0
+        self.playhead: PlayheadItem | None = None
+        self._frame = 0
+
+    @property
+    def content_height(self) -> float:
+        return LANES_TOP + max(1, len(self.lanes)) * (LANE_HEIGHT + LANE_GAP)
+
+    def rebuild(self, project: Project | None, frame_count: int, fps: float) -> None:
+        """Throw every item away and build them again from `project`."""
+        self.clear()
+        self.lanes = []
+        self.playhead = None
+        self.frame_count = max(0, frame_count)
+        self.fps = fps
+        if project is None or self.frame_count == 0:
+            self.setSceneRect(QRectF(0, 0, 1, LANES_TOP))
+            return
+        width = self.frame_count
+        self.addItem(RulerItem(width, fps, RULER_HEIGHT))
+        for first, last in frame_runs(project.leak_frames):
+            self.addItem(LeakMarkerItem(first, last, RULER_HEIGHT, LEAK_HEIGHT))
+        for shot in project.shots:
+            self.addItem(
+                ShotItem(shot.index, shot.start_frame, shot.end_frame, SHOT_TOP, SHOT_HEIGHT)
+            )
+        for row, identity in enumerate(project.identities):
+            self._add_lane(project, identity, row)
+        bottom = self.content_height
+        for shot in project.shots[1:]:
+            self.addItem(CutMarkerItem(shot.start_frame, SHOT_TOP, bottom))
+        self.playhead = PlayheadItem(bottom)
+        self.playhead.set_frame(self._frame)
+        self.addItem(self.playhead)
+        self.setSceneRect(QRectF(0, 0, width, bottom))
+
+    def set_frame(self, frame: int) -> None:
+        self._frame = frame
+        if self.playhead is not None:
+            self.playhead.set_frame(frame)
+
+    def items_for(self, kind: str, domain_id: object) -> list[QGraphicsItem]:
+        """Items showing the domain object (e.g. ("shot", 2) or ("track", 7))."""
+        return [
+            item
+            for item in self.items()
+            if item.data(DOMAIN_KIND) == kind and item.data(DOMAIN_ID) == domain_id
+        ]
+
+    def lane_at(self, y: float) -> LaneInfo | None:
+        for lane in self.lanes:
+            if lane.top <= y < lane.top + lane.height:
+                return lane
+        return None
+
+    def _add_lane(self, project: Project, identity: Identity, row: int) -> None:
+        top = LANES_TOP + row * (LANE_HEIGHT + LANE_GAP)
+        method = effective_method(identity)
+        self.lanes.append(
+            LaneInfo(
+                identity_id=identity.id,
+                name=identity.name,
+                color=identity.color,
+                top=top,
+                height=LANE_HEIGHT,
+                hidden=method.hides,
+                method=method.value,
+                needs_attention=identity.needs_attention,
+            )
+        )
+        self.addItem(LaneBackgroundItem(self.frame_count, top, LANE_HEIGHT, row % 2 == 1))
+        label = method.value.capitalize() if method.hides else "Kept"
+        for track in project.tracks_of(identity.id):
+            tooltip = (
+                f"{identity.name}, track {track.id} (shot {track.shot_index + 1}): "
+                f"frames {track.start_frame}–{track.end_frame - 1}, {label.lower()}"
+            )
+            self.addItem(
+                SpanItem(
+                    track.id,
+                    identity.id,
+                    track.start_frame,
+                    track.end_frame,
+                    top + 4,
+                    LANE_HEIGHT - 8,
+                    identity.color,
+                    label,
+                    kept=not method.hides,
+                    tooltip=tooltip,
+                )
+            )

@@ -1,0 +1,224 @@
+"""`TimelineView`: shows the timeline scene; zooms the x axis only; click or drag to seek.
+
+Selection emits domain ids (shot index, track id, identity id), never items.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QPoint, QRect, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QMouseEvent,
+    QPainter,
+    QPixmap,
+    QResizeEvent,
+    QTransform,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QFrame, QGraphicsView, QWidget
+
+from anonnet_studio.project.schema import Project
+from anonnet_studio.ui.images import pixmap_from_rgb
+from anonnet_studio.ui.timecode import frame_to_timecode
+from anonnet_studio.ui.timeline.header import HEADER_WIDTH, THUMB, LaneHeaderColumn
+from anonnet_studio.ui.timeline.items import DOMAIN_ID, DOMAIN_KIND
+from anonnet_studio.ui.timeline.scene import SHOT_TOP, TimelineScene
+
+MAX_PIXELS_PER_FRAME = 48.0
+ZOOM_STEP = 1.25
+
+
+class TimelineView(QGraphicsView):
+    seek_requested = Signal(int)
+    identity_clicked = Signal(str)
+    shot_clicked = Signal(int)
+    track_clicked = Signal(int)
+    zoom_changed = Signal(float)  # pixels per frame
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.timeline = TimelineScene(self)
+        self.setScene(self.timeline)
+        self.setObjectName("TimelineView")
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.setViewportMargins(HEADER_WIDTH, 0, 0, 0)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.BoundingRectViewportUpdate)
+        self.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        self.setMinimumHeight(140)
+        self.setBackgroundBrush(QColor("#1b1e23"))
+        self._header = LaneHeaderColumn(self)
+        self._header.identity_clicked.connect(self.identity_clicked)
+        self._pixels_per_frame = 1.0
+        self._fit_to_width = True  # until the user zooms, the whole video fits
+        self._scrubbing = False
+        self._syncing_selection = False
+        self.timeline.selectionChanged.connect(self._on_scene_selection)
+
+    # -- content --------------------------------------------------------------------------
+
+    def rebuild(self, project: Project | None, frame_count: int, fps: float) -> None:
+        """Rebuild every item from the document (cheap: one item per shot and track)."""
+        self._syncing_selection = True
+        try:
+            self.timeline.rebuild(project, frame_count, fps)
+        finally:
+            self._syncing_selection = False
+        thumbnails: dict[str, QPixmap] = {}
+        if project is not None:
+            for identity in project.identities:
+                if identity.thumbnail is not None:
+                    thumbnails[identity.id] = pixmap_from_rgb(identity.thumbnail, THUMB)
+        self._header.set_lanes(self.timeline.lanes, thumbnails)
+        if self._fit_to_width:
+            self.fit_all()
+        else:
+            self._apply_zoom(self._pixels_per_frame)
+
+    def set_frame(self, frame: int) -> None:
+        self.timeline.set_frame(frame)
+        self._header.set_timecode(frame_to_timecode(frame, self.timeline.fps))
+        self._keep_frame_visible(frame)
+
+    def select(self, kind: str | None, domain_id: object = None) -> None:
+        """Highlight the items of a domain object (None clears) without emitting signals."""
+        self._syncing_selection = True
+        try:
+            self.timeline.clearSelection()
+            if kind is not None:
+                for item in self.timeline.items_for(kind, domain_id):
+                    item.setSelected(True)
+        finally:
+            self._syncing_selection = False
+
+    def set_selected_identity(self, identity_id: str | None) -> None:
+        self._header.set_selected(identity_id)
+
+    # -- zoom -----------------------------------------------------------------------------
+
+    @property
+    def pixels_per_frame(self) -> float:
+        return self._pixels_per_frame
+
+    def fit_all(self) -> None:
+        """Zoom so the whole video fits the width."""
+        self._fit_to_width = True
+        self._apply_zoom(self._fit_scale())
+
+    def zoom_by(self, factor: float) -> None:
+        """Zoom the x axis around the mouse (or the view centre)."""
+        self._fit_to_width = False
+        self._apply_zoom(self._pixels_per_frame * factor)
+
+    def _fit_scale(self) -> float:
+        frames = max(1, self.timeline.frame_count)
+        return max(1e-3, (self.viewport().width() - 8) / frames)
+
+    def _apply_zoom(self, pixels_per_frame: float) -> None:
+        low = min(self._fit_scale(), 1.0)
+        scale = min(MAX_PIXELS_PER_FRAME, max(low, pixels_per_frame))
+        changed = abs(scale - self._pixels_per_frame) > 1e-9
+        self._pixels_per_frame = scale
+        # Only x is scaled: lane heights and text stay the same size at every zoom.
+        self.setTransform(QTransform.fromScale(scale, 1.0))
+        self._header.update()
+        if changed:
+            self.zoom_changed.emit(scale)
+
+    def _keep_frame_visible(self, frame: int) -> None:
+        x = self.mapFromScene(frame, 0).x()
+        width = self.viewport().width()
+        if x < 0 or x > width:
+            self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + x - width // 4)
+
+    # -- events ---------------------------------------------------------------------------
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        modifiers = event.modifiers()
+        delta = event.angleDelta().y() or event.angleDelta().x()
+        if modifiers & Qt.KeyboardModifier.ControlModifier and delta:
+            self.zoom_by(ZOOM_STEP ** (delta / 120))
+            event.accept()
+            return
+        if modifiers & Qt.KeyboardModifier.ShiftModifier and delta:
+            bar = self.horizontalScrollBar()
+            bar.setValue(bar.value() - delta)
+            event.accept()
+            return
+        super().wheelEvent(event)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() != Qt.MouseButton.LeftButton:
+            super().mousePressEvent(event)
+            return
+        pos = event.position().toPoint()
+        scene_pos = self.mapToScene(pos)
+        if scene_pos.y() < SHOT_TOP:  # ruler and leak strip: seek and scrub
+            self._scrubbing = True
+            self._seek_to(pos)
+            event.accept()
+            return
+        item = self.itemAt(pos)
+        if item is None or item.data(DOMAIN_KIND) is None:
+            self.timeline.clearSelection()
+            self._seek_to(pos)
+            self._scrubbing = True
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._scrubbing:
+            self._seek_to(event.position().toPoint())
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        self._scrubbing = False
+        super().mouseReleaseEvent(event)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        # Double-clicking a span jumps to where that person appears.
+        item = self.itemAt(event.position().toPoint())
+        if item is not None and item.data(DOMAIN_KIND) in ("track", "shot"):
+            self.seek_requested.emit(int(item.boundingRect().left()))
+        super().mouseDoubleClickEvent(event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        viewport = self.viewport().geometry()
+        self._header.setGeometry(
+            QRect(viewport.left() - HEADER_WIDTH, viewport.top(), HEADER_WIDTH, viewport.height())
+        )
+        if self._fit_to_width:
+            self.fit_all()
+
+    def scrollContentsBy(self, dx: int, dy: int) -> None:
+        super().scrollContentsBy(dx, dy)
+        if dy:
+            self._header.update()
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Show:
+            self.resizeEvent(QResizeEvent(self.size(), self.size()))
+        return super().event(event)
+
+    def _seek_to(self, pos: QPoint) -> None:
+        frame = int(self.mapToScene(pos).x())
+        last = max(0, self.timeline.frame_count - 1)
+        self.seek_requested.emit(min(max(frame, 0), last))
+
+    def _on_scene_selection(self) -> None:
+        if self._syncing_selection:
+            return
+        for item in self.timeline.selectedItems():
+            kind = item.data(DOMAIN_KIND)
+            if kind == "shot":
+                self.shot_clicked.emit(int(item.data(DOMAIN_ID)))
+                return
+            if kind == "track":
+                self.track_clicked.emit(int(item.data(DOMAIN_ID)))
+                return

@@ -1,0 +1,238 @@
+"""What each job does: plain functions over `core`/`project`, run on the compute thread.
+
+Each handler takes its frozen request, the thread's `ComputeServices`, a progress callback
+and a cancel token, and returns a plain-data result (see `results.py`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Callable
+from typing import Any
+
+import cv2
+import numpy as np
+
+from anonnet_studio.core.anonymize.methods import default_redactors
+from anonnet_studio.core.anonymize.plan import regions_at
+from anonnet_studio.core.anonymize.redaction import FrameRedactor
+from anonnet_studio.core.progress import CancelToken, Progress, ProgressCallback, check_cancel
+from anonnet_studio.project import schema
+from anonnet_studio.workers.requests import (
+    AnalysisRequest,
+    ConfigureRequest,
+    ExportRequest,
+    GenerationRequest,
+    JobRequest,
+    OpenProjectRequest,
+    PreviewRequest,
+)
+from anonnet_studio.workers.results import (
+    AnalysisDone,
+    Configured,
+    ExportDone,
+    GenerationDone,
+    PreviewFrame,
+    ProjectOpened,
+)
+from anonnet_studio.workers.services import ComputeServices
+
+Handler = Callable[[Any, ComputeServices, ProgressCallback, CancelToken], object]
+
+
+def run_request(
+    request: JobRequest,
+    services: ComputeServices,
+    on_progress: ProgressCallback,
+    cancel: CancelToken,
+) -> object:
+    """Dispatch `request` to its handler."""
+    handler = _HANDLERS.get(type(request))
+    if handler is None:
+        raise TypeError(f"no handler for {type(request).__name__}")
+    return handler(request, services, on_progress, cancel)
+
+
+def configure(
+    request: ConfigureRequest,
+    services: ComputeServices,
+    on_progress: ProgressCallback,
+    cancel: CancelToken,
+) -> Configured:
+    services.configure(request.config)
+    return Configured(f"Compute device: {request.config.device}")
+
+
+def analyse(
+    request: AnalysisRequest,
+    services: ComputeServices,
+    on_progress: ProgressCallback,
+    cancel: CancelToken,
+) -> AnalysisDone:
+    from anonnet_studio.core.analysis.pipeline import analyze_video
+    from anonnet_studio.project.from_analysis import project_from_analysis
+
+    on_progress(Progress("Loading face models", 0, None))
+    models = services.vision()
+    check_cancel(cancel)
+    result = analyze_video(
+        request.video_path, models, request.settings, on_progress=on_progress, cancel=cancel
+    )
+    project = project_from_analysis(
+        result,
+        request.video_path,
+        rng=random.Random(request.identity_seed),
+        default_method=request.default_method,
+        on_progress=on_progress,
+        cancel=cancel,
+    )
+    for identity in project.identities:
+        identity.generation.mask_margin = request.default_mask_margin
+    return AnalysisDone(project=project, timings_s=dict(result.timings_s))
+
+
+def open_project(
+    request: OpenProjectRequest,
+    services: ComputeServices,
+    on_progress: ProgressCallback,
+    cancel: CancelToken,
+) -> ProjectOpened:
+    from anonnet_studio.project.io import load_project
+
+    project = load_project(request.project_path, on_progress=on_progress, cancel=cancel)
+    return ProjectOpened(project=project, path=request.project_path)
+
+
+def render_preview(
+    request: PreviewRequest,
+    services: ComputeServices,
+    on_progress: ProgressCallback,
+    cancel: CancelToken,
+) -> PreviewFrame:
+    """Decode one frame exactly and redact it the way the export will (at full size, so the
+    plan's coordinates fit), then shrink both for display."""
+    reader = services.reader(request.video_path)
+    original = reader.frame_at(request.frame_index)
+    anonymized = None
+    if request.plan is not None:
+        anonymized = np.array(original, copy=True)
+        redactor = FrameRedactor(default_redactors())
+        redactor.redact(anonymized, regions_at(request.plan, request.frame_index))
+    original = _fit(original, request.max_side)
+    if anonymized is not None:
+        anonymized = _fit(anonymized, request.max_side)
+    return PreviewFrame(request.frame_index, request.plan_version, original, anonymized)
+
+
+def generate(
+    request: GenerationRequest,
+    services: ComputeServices,
+    on_progress: ProgressCallback,
+    cancel: CancelToken,
+) -> GenerationDone:
+    from anonnet_studio.core.synthetic.settings import GenerationSettings
+    from anonnet_studio.core.synthetic.verify import generate_verified
+
+    on_progress(Progress("Loading the diffusion models", 0, None))
+    generator = services.generator()
+    verifier = services.verifier()
+    check_cancel(cancel)
+    frame = services.reader(request.video_path).frame_at(request.keyframe_index)
+    settings = GenerationSettings(
+        seed=request.seed,
+        steps=request.steps,
+        guidance=request.guidance,
+        strength=max(0.01, request.strength),
+        control_scales=request.control_scales,
+        max_side=request.max_side,
+    ).for_mask_mode("head" if request.mask_mode == "head" else "face")
+    verified = generate_verified(
+        generator,
+        verifier,
+        frame,
+        np.asarray(request.box),
+        np.asarray(request.landmarks68),
+        request.prompt,
+        request.negative_prompt,
+        settings,
+        on_progress=on_progress,
+        cancel=cancel,
+    )
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    chosen_key = f"{request.identity_id}-seed{verified.chosen.settings.seed}-{now}"
+    attempts = tuple(
+        schema.GenerationAttempt(
+            seed=a.seed,
+            strength=a.strength,
+            steps=a.steps,
+            guidance=a.guidance,
+            distance=a.distance,
+            passed=a.passed,
+            image_key=chosen_key if a.index == verified.chosen_index else None,
+            created_at=now,
+        )
+        for a in verified.attempts
+    )
+    return GenerationDone(
+        identity_id=request.identity_id,
+        attempts=attempts,
+        images={chosen_key: verified.chosen.composited_crop},
+        chosen_index=verified.chosen_index,
+        needs_attention=verified.needs_attention,
+        prompt=request.prompt,
+        device=generator.device.describe(),
+    )
+
+
+def export(
+    request: ExportRequest,
+    services: ComputeServices,
+    on_progress: ProgressCallback,
+    cancel: CancelToken,
+) -> ExportDone:
+    from anonnet_studio.project.export import export_project
+
+    models = None
+    if request.leak_check:
+        on_progress(Progress("Loading face models", 0, None))
+        models = services.vision()
+    outcome = export_project(
+        request.project,
+        request.output_path,
+        models,  # type: ignore[arg-type]
+        side_by_side=request.side_by_side,
+        crf=request.crf,
+        leak_check=request.leak_check,
+        report_path=request.report_path,
+        on_progress=on_progress,
+        cancel=cancel,
+    )
+    return ExportDone(
+        output=outcome.output,
+        frames_written=outcome.frames_written,
+        verdict=outcome.verdict,
+        leaks_covered=outcome.leaks_covered,
+        report_paths=tuple(outcome.report_paths),
+        fallbacks=dict(outcome.fallbacks),
+        leak_frames=tuple(request.project.leak_frames),
+        last_export=dict(request.project.analysis.get("last_export", {})),
+    )
+
+
+def _fit(image: np.ndarray, max_side: int | None) -> np.ndarray:
+    if max_side is None or max(image.shape[:2]) <= max_side:
+        return image
+    scale = max_side / max(image.shape[:2])
+    size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+_HANDLERS: dict[type, Handler] = {
+    ConfigureRequest: configure,
+    AnalysisRequest: analyse,
+    OpenProjectRequest: open_project,
+    PreviewRequest: render_preview,
+    GenerationRequest: generate,
+    ExportRequest: export,
+}

@@ -1,0 +1,181 @@
+"""Frozen job requests: snapshots of everything a job needs, safe to hand to the worker.
+
+A request never holds a live document, widget or QImage. Arrays are copied and frozen
+(read-only) when the request is built, and a project needed by a job is a private deep
+copy (`snapshot_project`) that the GUI never touches again.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+from anonnet_studio.core.anonymize.plan import RenderPlan, TrackGeometry
+from anonnet_studio.project.schema import Method, Project
+
+if TYPE_CHECKING:
+    # The analysis stack is heavy to import; requests only name its settings type.
+    from anonnet_studio.core.analysis.pipeline import AnalysisSettings
+
+
+class JobKind(StrEnum):
+    ANALYSIS = "analysis"
+    OPEN_PROJECT = "open"
+    GENERATION = "generation"
+    EXPORT = "export"
+    PREVIEW = "preview"
+    CONFIGURE = "configure"
+
+
+def frozen_array(array: np.ndarray) -> np.ndarray:
+    """A read-only private copy, so neither thread can change what the other sees."""
+    copied = np.array(array, copy=True)
+    copied.setflags(write=False)
+    return copied
+
+
+def snapshot_project(project: Project) -> Project:
+    """A deep copy of a live project, owned by one job from now on."""
+    return copy.deepcopy(project)
+
+
+def snapshot_plan(plan: RenderPlan) -> RenderPlan:
+    """The plan with every array copied and frozen (a plan built from a live project
+    shares the project's arrays)."""
+    people = [
+        dataclasses.replace(
+            person,
+            embedding=frozen_array(person.embedding),
+            tracks=[
+                TrackGeometry(
+                    frames=frozen_array(t.frames),
+                    boxes=frozen_array(t.boxes),
+                    landmarks5=frozen_array(t.landmarks5),
+                )
+                for t in person.tracks
+            ],
+        )
+        for person in plan.people
+    ]
+    return dataclasses.replace(plan, people=people)
+
+
+@dataclass(frozen=True, slots=True)
+class ComputeConfig:
+    """Where models come from and which device runs them (from the settings dialog)."""
+
+    device: str = "auto"  # auto | cpu | cuda | mps
+    models_dir: Path | None = None
+    offline: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigureRequest:
+    """Apply new compute settings; loaded models are dropped and reloaded on next use."""
+
+    kind: ClassVar[JobKind] = JobKind.CONFIGURE
+    config: ComputeConfig
+
+    def describe(self) -> str:
+        return "Applying settings"
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisRequest:
+    kind: ClassVar[JobKind] = JobKind.ANALYSIS
+    video_path: Path
+    settings: AnalysisSettings | None = None  # None: the pipeline's defaults
+    default_method: Method = Method.BLUR
+    default_mask_margin: float = 0.15
+    identity_seed: int | None = None  # seeds the identities' random seeds (tests)
+
+    def describe(self) -> str:
+        return f"Analysing {self.video_path.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class OpenProjectRequest:
+    kind: ClassVar[JobKind] = JobKind.OPEN_PROJECT
+    project_path: Path
+
+    def describe(self) -> str:
+        return f"Opening {self.project_path.name}"
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PreviewRequest:
+    """One frame of the preview: the original and, with a plan, the anonymized version."""
+
+    kind: ClassVar[JobKind] = JobKind.PREVIEW
+    video_path: Path
+    frame_index: int
+    plan: RenderPlan | None
+    plan_version: int  # the GUI's cache key for the plan's state
+    max_side: int | None = None  # downscale large frames for display
+
+    def describe(self) -> str:
+        return f"Preview of frame {self.frame_index}"
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class GenerationRequest:
+    """Generate one person's synthetic face on their keyframe, with the anonymity check."""
+
+    kind: ClassVar[JobKind] = JobKind.GENERATION
+    identity_id: str
+    identity_name: str
+    video_path: Path
+    keyframe_index: int
+    box: np.ndarray  # (4,) full-frame pixels, frozen
+    landmarks68: np.ndarray  # (68, 2), frozen
+    prompt: str
+    negative_prompt: str
+    seed: int
+    strength: float
+    steps: int
+    guidance: float
+    control_scales: tuple[float, float, float]
+    max_side: int
+    mask_mode: str
+
+    def describe(self) -> str:
+        return f"Generating a face for {self.identity_name}"
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ExportRequest:
+    """Render a private snapshot of the project to `output_path` (and the audit report)."""
+
+    kind: ClassVar[JobKind] = JobKind.EXPORT
+    project: Project  # from `snapshot_project`; the job may write leak frames into it
+    output_path: Path
+    side_by_side: bool = False
+    write_report: bool = True
+    leak_check: bool = True
+    crf: int = 18
+
+    def describe(self) -> str:
+        return f"Exporting {self.output_path.name}"
+
+    @property
+    def report_path(self) -> Path | None:
+        """`<output>.report.json` (and `.html`) next to the video, when asked for."""
+        if not self.write_report:
+            return None
+        return self.output_path.with_name(self.output_path.stem + ".report.json")
+
+
+JobRequest = (
+    ConfigureRequest
+    | AnalysisRequest
+    | OpenProjectRequest
+    | PreviewRequest
+    | GenerationRequest
+    | ExportRequest
+)

@@ -1,0 +1,101 @@
+"""Plain-data results and progress messages that the worker sends back to the GUI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from anonnet_studio.project.schema import GenerationAttempt, Project
+from anonnet_studio.workers.requests import JobKind
+
+
+@dataclass(frozen=True, slots=True)
+class JobInfo:
+    """Identifies a job in every message about it."""
+
+    job_id: int
+    kind: JobKind
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class JobProgress:
+    job: JobInfo
+    stage: str
+    percent: float | None  # 0..100, None when the amount of work is unknown
+    eta_s: float | None  # seconds left in this stage, None until it can be estimated
+    message: str = ""
+
+    def describe(self) -> str:
+        """One line for a status bar, e.g. "Analysing frames: 42 % (about 12 s left)"."""
+        text = self.stage
+        if self.percent is not None:
+            text += f": {self.percent:.0f} %"
+        if self.eta_s is not None:
+            text += f" (about {format_duration(self.eta_s)} left)"
+        if self.message:
+            text += f", {self.message}"
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisDone:
+    project: Project  # a new document, handed over to the GUI (the worker keeps no ref)
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectOpened:
+    project: Project
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class PreviewFrame:
+    frame_index: int
+    plan_version: int
+    original: np.ndarray  # RGB uint8
+    anonymized: np.ndarray | None  # RGB uint8, None when no plan was given
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationDone:
+    identity_id: str
+    attempts: tuple[GenerationAttempt, ...]  # project attempts, image keys match `images`
+    images: dict[str, np.ndarray]  # candidate crops by image key
+    chosen_index: int
+    needs_attention: bool  # no attempt passed the anonymity check
+    prompt: str
+    device: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExportDone:
+    output: Path
+    frames_written: int
+    verdict: str
+    leaks_covered: int
+    report_paths: tuple[Path, ...]
+    fallbacks: dict[str, str]
+    leak_frames: tuple[int, ...]
+    last_export: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Configured:
+    description: str
+
+
+def format_duration(seconds: float) -> str:
+    """ "8 s", "2 min 05 s", "1 h 03 min"."""
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, secs = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"

@@ -1,0 +1,122 @@
+"""What the compute thread owns: the model manager, loaded models and open video readers.
+
+Every loader runs lazily on first use, and the worker only calls these methods from its
+own thread, so models are never loaded on the GUI thread. Nothing here is global: the
+composition root builds one `ComputeServices` and hands it to the worker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from anonnet_studio.core.media.reader import VideoReader
+from anonnet_studio.core.models.manager import ModelManager
+from anonnet_studio.workers.requests import ComputeConfig
+
+if TYPE_CHECKING:
+    from anonnet_studio.core.synthetic.generator import SyntheticFaceGenerator
+    from anonnet_studio.core.synthetic.verify import EmbeddingVerifier
+    from anonnet_studio.core.vision.factory import VisionModels
+
+ManagerFactory = Callable[[ComputeConfig], ModelManager]
+VisionLoader = Callable[[ModelManager], "VisionModels"]
+
+
+def default_manager_factory(config: ComputeConfig) -> ModelManager:
+    """The model manager for the user's settings (folders from the environment)."""
+    return ModelManager.from_environment(models_dir=config.models_dir, offline=config.offline)
+
+
+def default_vision_loader(manager: ModelManager) -> VisionModels:
+    from anonnet_studio.runtime import load_vision_models
+
+    return load_vision_models(manager)
+
+
+class ComputeServices:
+    """Lazily built resources of the compute thread; `configure` drops them all."""
+
+    def __init__(
+        self,
+        config: ComputeConfig,
+        *,
+        manager_factory: ManagerFactory = default_manager_factory,
+        vision_loader: VisionLoader = default_vision_loader,
+    ) -> None:
+        self._config = config
+        self._manager_factory = manager_factory
+        self._vision_loader = vision_loader
+        self._manager: ModelManager | None = None
+        self._vision: VisionModels | None = None
+        self._generator: SyntheticFaceGenerator | None = None
+        self._reader: VideoReader | None = None
+        self._reader_path: Path | None = None
+
+    @property
+    def config(self) -> ComputeConfig:
+        return self._config
+
+    def configure(self, config: ComputeConfig) -> None:
+        """Use new settings; models load again on next use (a device change needs it)."""
+        self._config = config
+        self._manager = None
+        self._vision = None
+        self._generator = None
+
+    def manager(self) -> ModelManager:
+        if self._manager is None:
+            self._manager = self._manager_factory(self._config)
+        return self._manager
+
+    def vision(self) -> VisionModels:
+        """The embedded face models (detector, embedder, landmarks, attributes)."""
+        if self._vision is None:
+            self._vision = self._vision_loader(self.manager())
+        return self._vision
+
+    def generator(self) -> SyntheticFaceGenerator:
+        """The diffusion pipeline; raises ModelUnavailableError naming a missing model."""
+        if self._generator is None:
+            # torch/diffusers are imported only when someone generates a face.
+            from anonnet_studio.core.synthetic.devices import select_device
+            from anonnet_studio.core.synthetic.generator import SyntheticFaceGenerator
+
+            device = select_device(self._config.device)  # type: ignore[arg-type]
+            self._generator = SyntheticFaceGenerator.load(self.manager().resolve, device)
+        return self._generator
+
+    def verifier(self) -> EmbeddingVerifier:
+        from anonnet_studio.core.synthetic.verify import EmbeddingVerifier
+
+        vision = self.vision()
+        return EmbeddingVerifier(vision.embedder, vision.detector)
+
+    def reader(self, path: Path) -> VideoReader:
+        """A reader kept open between preview frames, so stepping stays cheap."""
+        path = Path(path)
+        if self._reader is None or self._reader_path != path:
+            self.close_reader()
+            self._reader = VideoReader(path)
+            self._reader_path = path
+        return self._reader
+
+    def close_reader(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+        self._reader = None
+        self._reader_path = None
+
+    def close(self) -> None:
+        """Release everything (called on the worker thread as it stops)."""
+        self.close_reader()
+        self._vision = None
+        self._generator = None
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "device": self._config.device,
+            "offline": self._config.offline,
+            "models_dir": str(self._config.models_dir) if self._config.models_dir else None,
+        }
