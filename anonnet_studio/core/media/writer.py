@@ -24,6 +24,17 @@ from anonnet_studio.core.media.probe import probe_with_index
 # Output container by file extension (the muxer name FFmpeg expects).
 OUTPUT_FORMATS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}
 _AVCOL_RANGE_MPEG = 1
+X264_PRESETS = (
+    "ultrafast",
+    "superfast",
+    "veryfast",
+    "faster",
+    "fast",
+    "medium",
+    "slow",
+    "slower",
+    "veryslow",
+)
 
 
 class VideoWriter:
@@ -54,6 +65,11 @@ class VideoWriter:
         size: tuple[int, int] | None = None,
         copy_audio: bool = True,
     ) -> None:
+        # x264 only checks its settings at the first frame; fail here instead.
+        if preset not in X264_PRESETS:
+            raise ValueError(f"unknown x264 preset {preset!r}; use one of {X264_PRESETS}")
+        if not 0 <= crf <= 51:
+            raise ValueError(f"crf must be within 0..51, got {crf}")
         self._dest = Path(dest)
         self._source = source
         source_file = Path(source_path)

@@ -152,3 +152,12 @@ def test_no_frames_written(small_source: Path, tmp_path: Path) -> None:
     ):
         pass
     assert _leftovers(tmp_path) == []
+
+
+def test_bad_encoder_settings_fail_before_any_file(small_source: Path, tmp_path: Path) -> None:
+    info = probe(small_source)
+    with pytest.raises(ValueError, match="preset"):
+        VideoWriter(tmp_path / "out.mp4", source=info, source_path=small_source, preset="warp")
+    with pytest.raises(ValueError, match="crf"):
+        VideoWriter(tmp_path / "out.mp4", source=info, source_path=small_source, crf=60)
+    assert _leftovers(tmp_path) == []
