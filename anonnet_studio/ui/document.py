@@ -59,7 +59,7 @@ class ProjectDocument(QObject):
         self._revision = 0
         self._render_revision = 0
         self._modified_outside_undo = False
-        self.undo_stack.cleanChanged.connect(lambda _clean: self._emit_modified())
+        self.undo_stack.cleanChanged.connect(self._on_clean_changed)
 
     # -- state ----------------------------------------------------------------------------
 
@@ -208,6 +208,13 @@ class ProjectDocument(QObject):
         if render:
             self._render_revision += 1
             self.render_changed.emit()
+
+    def _on_clean_changed(self, clean: bool) -> None:
+        # Uses the argument rather than the stack: this also runs while the stack is
+        # being destroyed together with the document.
+        self.modified_changed.emit(
+            self._project is not None and (not clean or self._modified_outside_undo)
+        )
 
     def _emit_modified(self) -> None:
         self.modified_changed.emit(self.is_modified())

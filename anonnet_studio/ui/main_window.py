@@ -67,8 +67,10 @@ class MainWindow(QMainWindow):
         self.timeline = TimelinePanel(self.document, self.state, self)
         self.identities = IdentityPanel(self.document, self.state, context.rng, self)
         self.setCentralWidget(self.preview)
-        self._add_dock("People", self.identities, Qt.DockWidgetArea.RightDockWidgetArea)
-        self._add_dock("Timeline", self.timeline, Qt.DockWidgetArea.BottomDockWidgetArea)
+        people = self._add_dock("People", self.identities, Qt.DockWidgetArea.RightDockWidgetArea)
+        lanes = self._add_dock("Timeline", self.timeline, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.resizeDocks([people], [470], Qt.Orientation.Horizontal)
+        self.resizeDocks([lanes], [270], Qt.Orientation.Vertical)
         self.job_status = JobStatusWidget(self.worker, self)
         self.statusBar().addPermanentWidget(self.job_status)
         self.export_dialog: ExportDialog | None = None
@@ -121,7 +123,7 @@ class MainWindow(QMainWindow):
         )
         self.autosave.failed.connect(lambda m: self.statusBar().showMessage(m, 10_000))
 
-    def _add_dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> None:
+    def _add_dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(f"{title}Dock")
         dock.setWidget(widget)
@@ -130,6 +132,7 @@ class MainWindow(QMainWindow):
             | QDockWidget.DockWidgetFeature.DockWidgetFloatable
         )
         self.addDockWidget(area, dock)
+        return dock
 
     # -- reactions ------------------------------------------------------------------------
 

@@ -40,11 +40,13 @@ class JobQueue:
         self._closed = False
 
     def submit(self, request: JobRequest) -> Job:
-        """Queue a request; a preview replaces any preview still waiting."""
+        """Queue a request; a preview replaces any preview still waiting. After `close()`
+        the job comes back already cancelled (the editor is shutting down)."""
         with self._lock:
-            if self._closed:
-                raise RuntimeError("the job queue is closed")
             job = Job(JobInfo(next(self._ids), request.kind, request.describe()), request)
+            if self._closed:
+                job.cancel.cancel()
+                return job
             if request.kind is JobKind.PREVIEW:
                 self._preview = job
             else:

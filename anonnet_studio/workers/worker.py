@@ -60,7 +60,11 @@ class ComputeWorker(QObject):
     def submit(self, request: JobRequest) -> JobInfo:
         """Queue a job and return at once; watch the signals for its `job_id`."""
         job = self._queue.submit(request)
-        if job.info.kind is not JobKind.PREVIEW:
+        if job.info.kind is JobKind.PREVIEW:
+            return job.info
+        if job.cancel.cancelled:  # submitted after shutdown
+            self.job_cancelled.emit(job.info)
+        else:
             self.job_queued.emit(job.info)
         return job.info
 

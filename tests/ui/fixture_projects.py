@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from anonnet_studio.core.analysis.thumbnails import face_thumbnail
 from anonnet_studio.core.media.probe import probe
+from anonnet_studio.core.media.reader import VideoReader
 from anonnet_studio.project.schema import Project, SourceMedia
 from tests.conftest import fixture_video
 from tests.project.factories import make_demo_project
@@ -36,9 +38,22 @@ def fixture_project(name: str = "lp_d18.mp4", *, real_hash: bool = False) -> Pro
     video = source.media_info["video"]
     frames, width, height = video["frame_count"], video["width"], video["height"]
     third = frames // 3
-    return make_demo_project(
+    project = make_demo_project(
         source=source,
         shots=((0, third), (third, frames)),
         tracks=((1, 0, 0, third), (2, 1, 0, third), (1, 1, 0, frames - third)),
         frame_size=(width, height),
     )
+    _thumbnails_from_video(project, path)
+    return project
+
+
+def _thumbnails_from_video(project: Project, path: Path) -> None:
+    """Replace the demo's noise thumbnails by crops of the real frames at the boxes."""
+    with VideoReader(path) as reader:
+        for identity in project.identities:
+            track = project.tracks_of(identity.id)[0]
+            frame = track.start_frame
+            box = track.box_at(frame)
+            assert box is not None
+            identity.thumbnail = face_thumbnail(reader.frame_at(frame), box)

@@ -52,9 +52,6 @@ class TimelinePanel(QWidget):
     def _build_toolbar(self) -> QHBoxLayout:
         bar = QHBoxLayout()
         bar.setContentsMargins(6, 2, 6, 2)
-        title = QLabel("Timeline")
-        title.setObjectName("PanelTitle")
-        bar.addWidget(title)
         bar.addStretch(1)
         hint = QLabel("Ctrl+wheel: zoom · Shift+wheel: scroll")
         hint.setObjectName("Hint")

@@ -1,0 +1,183 @@
+"""Identity panel: every edit is one undoable step and the views follow the document."""
+
+from __future__ import annotations
+
+import random
+
+from PySide6.QtCore import QMimeData, Qt
+from PySide6.QtGui import QAction
+from PySide6.QtTest import QTest
+
+from anonnet_studio.project.prompting import auto_prompt
+from anonnet_studio.project.schema import Method
+from anonnet_studio.ui.identity.gallery import IDENTITY_ID_ROLE, IDENTITY_MIME
+from anonnet_studio.ui.identity.panel import IdentityPanel
+
+
+def _panel(qtbot, document, state, select: str | None = "P1") -> IdentityPanel:
+    panel = IdentityPanel(document, state, random.Random(11))
+    qtbot.addWidget(panel)
+    panel.resize(460, 900)
+    panel.show()
+    if select:
+        state.select_identity(select)
+    return panel
+
+
+def test_gallery_lists_people_in_document_order(qtbot, document, state):
+    panel = _panel(qtbot, document, state)
+    model = panel.model
+    ids = [model.index(r).data(IDENTITY_ID_ROLE) for r in range(model.rowCount())]
+    assert ids == ["P1", "P2", "P3"]
+    assert panel.gallery.currentIndex().data(IDENTITY_ID_ROLE) == "P1"
+    panel.gallery.setCurrentIndex(model.index(2))
+    assert state.identity_id == "P3"
+    assert panel.editor.name.text() == "Person 3"
+
+
+def test_attribute_override_updates_the_prompt_and_undo_restores_it(qtbot, document, state):
+    panel = _panel(qtbot, document, state, select="P3")
+    editor = panel.editor
+    before = editor.generation.prompt.toPlainText()
+    assert before == auto_prompt(document.project.identity("P3"))
+    combo = editor.attributes.overrides["age_group"]
+    combo.setCurrentIndex(combo.findData("senior"))
+    combo.activated.emit(combo.currentIndex())
+    after = editor.generation.prompt.toPlainText()
+    assert "senior" in after and after != before
+    assert document.project.identity("P3").attributes.age_group.override == "senior"
+    assert document.undo_stack.count() == 1
+    document.undo_stack.undo()
+    assert editor.generation.prompt.toPlainText() == before
+    assert combo.currentIndex() == 0  # back to "Auto (detected)"
+    document.undo_stack.redo()
+    assert "senior" in editor.generation.prompt.toPlainText()
+
+
+def test_a_slider_drag_is_one_undo_step(qtbot, document, state):
+    panel = _panel(qtbot, document, state)
+    strength = panel.editor.generation.strength
+    original = document.project.identity("P1").generation.strength
+    strength.setSliderDown(True)
+    for value in (90, 80, 70, 60):
+        strength.setValue(value)
+    strength.setSliderDown(False)  # emits sliderReleased: the drag is over
+    assert document.project.identity("P1").generation.strength == 0.6
+    assert document.undo_stack.count() == 1
+    # The next drag is a separate step.
+    strength.setSliderDown(True)
+    strength.setValue(50)
+    strength.setSliderDown(False)
+    assert document.undo_stack.count() == 2
+    document.undo_stack.undo()
+    document.undo_stack.undo()
+    assert document.project.identity("P1").generation.strength == original
+    assert strength.value() == round(original * 100)
+
+
+def test_custom_prompt_then_reset_to_auto(qtbot, document, state):
+    panel = _panel(qtbot, document, state, select="P2")
+    box = panel.editor.generation
+    box.prompt.setPlainText("A photorealistic portrait of a bearded sailor")
+    box.prompt.commit()
+    identity = document.project.identity("P2")
+    assert identity.generation.prompt_override == "A photorealistic portrait of a bearded sailor"
+    assert box.reset_prompt.isEnabled()
+    box.reset_prompt.click()
+    assert identity.generation.prompt_override is None
+    assert box.prompt.toPlainText() == auto_prompt(identity)
+    assert document.undo_stack.count() == 2
+
+
+def test_hide_toggle_method_seed_and_dice(qtbot, document, state):
+    panel = _panel(qtbot, document, state, select="P2")
+    editor = panel.editor
+    editor.hidden.click()
+    assert document.project.identity("P2").hidden is False
+    editor.method.setCurrentIndex(editor.method.findData("pixelate"))
+    editor.method.activated.emit(editor.method.currentIndex())
+    assert document.project.identity("P2").method is Method.PIXELATE
+    editor.generation.seed.setValue(4242)
+    assert document.project.identity("P2").generation.seed == 4242
+    editor.generation.dice.click()
+    rolled = document.project.identity("P2").generation.seed
+    assert 1000 <= rolled <= 9999 and editor.generation.seed.value() == rolled
+    assert document.undo_stack.count() == 4
+    while document.undo_stack.canUndo():
+        document.undo_stack.undo()
+    assert document.project.identity("P2").hidden is True
+    assert editor.hidden.isChecked()
+
+
+def test_dropping_one_person_onto_another_merges_them(qtbot, document, state):
+    panel = _panel(qtbot, document, state)
+    model = panel.model
+    mime = QMimeData()
+    mime.setData(IDENTITY_MIME, b"P3")
+    assert model.canDropMimeData(mime, Qt.DropAction.MoveAction, -1, -1, model.index(0))
+    model.dropMimeData(mime, Qt.DropAction.MoveAction, -1, -1, model.index(0))
+    project = document.project
+    assert [i.id for i in project.identities] == ["P1", "P2"]
+    assert model.rowCount() == 2
+    assert all(project.tracks[t].identity_id == "P1" for t in project.identity("P1").track_ids)
+    assert state.identity_id == "P1"
+    document.undo_stack.undo()
+    assert [i.id for i in project.identities] == ["P1", "P2", "P3"]
+    assert model.rowCount() == 3
+
+
+def test_context_menu_merges_and_splits(qtbot, document, state):
+    panel = _panel(qtbot, document, state)
+    menu = panel.build_context_menu("P2")
+    merge = next(
+        a for a in menu.findChildren(type(menu.menuAction())) if a.objectName() == "merge-into-P3"
+    )
+    merge.trigger()
+    assert not document.project.has_identity("P2")
+    document.undo_stack.undo()
+    # P1 has two tracks: split the second one off into a new person
+    menu = panel.build_context_menu("P1")
+    split = next(a for a in menu.findChildren(QAction) if a.objectName() == "split-track-4")
+    split.trigger()
+    project = document.project
+    new = project.identities[1]
+    assert new.id == "P4" and new.track_ids == [4] and new.needs_attention
+    assert state.identity_id == "P4"
+    assert panel.model.rowCount() == 4
+    document.undo_stack.undo()
+    assert [i.id for i in project.identities] == ["P1", "P2", "P3"]
+
+
+def test_rename_in_the_gallery_is_undoable(qtbot, document, state):
+    panel = _panel(qtbot, document, state)
+    model = panel.model
+    assert model.setData(model.index(1), "Interviewer", Qt.ItemDataRole.EditRole)
+    assert document.project.identity("P2").name == "Interviewer"
+    assert model.index(1).data() == "Interviewer"
+    assert document.undo_stack.undoText().startswith("Rename")
+    document.undo_stack.undo()
+    assert model.index(1).data() == "Person 2"
+
+
+def test_name_field_renames_on_enter(qtbot, document, state):
+    panel = _panel(qtbot, document, state, select="P3")
+    name = panel.editor.name
+    name.selectAll()
+    QTest.keyClicks(name, "Guest")
+    QTest.keyClick(name, Qt.Key.Key_Return)
+    assert document.project.identity("P3").name == "Guest"
+
+
+def test_rejected_edit_is_reported_and_changes_nothing(qtbot, document, state):
+    rejected = []
+    document.edit_rejected.connect(rejected.append)
+    assert not document.set_field("P1", "generation.steps", 10_000)
+    assert rejected and "steps" in rejected[0]
+    assert document.undo_stack.count() == 0
+
+
+def test_regenerate_is_disabled_with_the_missing_model_named(qtbot, document, state):
+    panel = _panel(qtbot, document, state)
+    panel.editor.set_generation_available(False, "needs realistic-vision-v5")
+    button = panel.editor.generation.regenerate
+    assert not button.isEnabled() and "realistic-vision-v5" in button.toolTip()
