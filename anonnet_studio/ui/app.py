@@ -14,13 +14,11 @@ from PySide6.QtCore import QSettings, QStandardPaths
 from PySide6.QtWidgets import QApplication
 
 from anonnet_studio import __version__
-from anonnet_studio.core.errors import AnonNetError
 from anonnet_studio.core.resources import resources_dir
 from anonnet_studio.ui.context import EditorContext
-from anonnet_studio.ui.generation import missing_synthetic_models
 from anonnet_studio.ui.main_window import MainWindow
 from anonnet_studio.ui.settings import SettingsStore
-from anonnet_studio.workers.services import ComputeServices, default_manager_factory
+from anonnet_studio.workers.services import ComputeServices
 from anonnet_studio.workers.worker import ComputeWorker
 
 ORGANIZATION = "AnonNET"
@@ -40,21 +38,7 @@ def recovery_dir() -> Path:
 
 def build_main_window(store: SettingsStore, worker: ComputeWorker) -> MainWindow:
     """The window with its context; the worker must already be running."""
-    settings = store.load()
-
-    def missing() -> list[str]:
-        try:
-            return missing_synthetic_models(default_manager_factory(settings.compute_config()))
-        except AnonNetError:
-            return ["(model manifest unreadable)"]
-
-    context = EditorContext(
-        worker=worker,
-        store=store,
-        recovery_dir=recovery_dir(),
-        missing_synthetic_models=missing,
-    )
-    return MainWindow(context)
+    return MainWindow(EditorContext(worker=worker, store=store, recovery_dir=recovery_dir()))
 
 
 def run_editor(argv: Sequence[str] | None = None) -> int:

@@ -18,8 +18,6 @@ class EditorContext:
     worker: ComputeWorker
     store: SettingsStore
     recovery_dir: Path
-    # Names of synthetic-stage models that are missing (file checks, cheap).
-    missing_synthetic_models: Callable[[], list[str]]
     # Built by the window itself when None (they need the window as parent).
     messenger: Messenger | None = None
     clock: PlaybackClock | None = None

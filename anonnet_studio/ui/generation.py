@@ -2,33 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from PySide6.QtCore import QObject, Signal
 
 from anonnet_studio.core.errors import AnonNetError
-from anonnet_studio.core.models.manager import ModelManager
 from anonnet_studio.ui.dialogs.messages import Messenger
 from anonnet_studio.ui.document import ProjectDocument
 from anonnet_studio.ui.generation_record import RecordGeneration
 from anonnet_studio.workers.request_builders import generation_request
-from anonnet_studio.workers.results import GenerationDone, JobInfo
+from anonnet_studio.workers.requests import ModelStatusRequest
+from anonnet_studio.workers.results import GenerationDone, JobInfo, ModelStatus
 from anonnet_studio.workers.worker import ComputeWorker
-
-
-def missing_synthetic_models(manager: ModelManager) -> list[str]:
-    """Names of the synthetic stage's models that are not on disk (file checks only)."""
-    from anonnet_studio.core.synthetic.pipeline import REQUIRED_MODELS
-
-    missing = []
-    for name in REQUIRED_MODELS:
-        try:
-            available = manager.is_available(name)
-        except (AnonNetError, KeyError):
-            available = False
-        if not available:
-            missing.append(name)
-    return missing
 
 
 def availability_text(missing: list[str]) -> tuple[bool, str]:
@@ -42,29 +25,42 @@ def availability_text(missing: list[str]) -> tuple[bool, str]:
     )
 
 
+CHECKING = "Checking which models are installed…"
+
+
 class GenerationController(QObject):
     generation_finished = Signal(str)  # identity id
+    availability_changed = Signal(bool, str)  # can generate, reason (button tooltip)
 
     def __init__(
         self,
         document: ProjectDocument,
         worker: ComputeWorker,
         messenger: Messenger,
-        missing_models: Callable[[], list[str]],
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self._document = document
         self._worker = worker
         self._messenger = messenger
-        self._missing_models = missing_models
+        self._missing: list[str] | None = None  # None until the worker has checked
+        self._status_job: int | None = None
         self._jobs: dict[int, str] = {}
         worker.job_finished.connect(self._on_finished)
         worker.job_failed.connect(lambda job, _m: self._jobs.pop(job.job_id, None))
         worker.job_cancelled.connect(lambda job: self._jobs.pop(job.job_id, None))
 
     def availability(self) -> tuple[bool, str]:
-        return availability_text(self._missing_models())
+        if self._missing is None:
+            return False, CHECKING
+        return availability_text(self._missing)
+
+    def refresh_availability(self) -> None:
+        """Ask the worker which synthetic-stage models are installed (after start-up and
+        whenever the model folder changes)."""
+        self._missing = None
+        self.availability_changed.emit(*self.availability())
+        self._status_job = self._worker.submit(ModelStatusRequest()).job_id
 
     def regenerate(self, identity_id: str) -> JobInfo | None:
         project = self._document.project
@@ -84,6 +80,10 @@ class GenerationController(QObject):
         return job
 
     def _on_finished(self, job: JobInfo, result: object) -> None:
+        if job.job_id == self._status_job and isinstance(result, ModelStatus):
+            self._missing = list(result.missing_synthetic)
+            self.availability_changed.emit(*self.availability())
+            return
         identity_id = self._jobs.pop(job.job_id, None)
         if identity_id is None or not isinstance(result, GenerationDone):
             return

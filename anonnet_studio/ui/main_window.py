@@ -56,9 +56,7 @@ class MainWindow(QMainWindow):
             self.document, self.worker, context.store, self.messenger,
             lambda: self.settings, dialog_parent=self, parent=self,
         )  # fmt: skip
-        self.generation = GenerationController(
-            self.document, self.worker, self.messenger, context.missing_synthetic_models, self
-        )
+        self.generation = GenerationController(self.document, self.worker, self.messenger, self)
         self.autosave = AutosaveManager(
             self.document, context.recovery_dir, self.settings.autosave_interval_s, self
         )
@@ -79,7 +77,7 @@ class MainWindow(QMainWindow):
         self.actions_.build_menus()
         self.addToolBar(self.actions_.build_toolbar())
         self._connect()
-        self._refresh_generation_availability()
+        self.generation.refresh_availability()
         self.actions_.set_recent_files(context.store.recent_files(), self.files.open_path)
         self._on_project_replaced()
 
@@ -117,6 +115,9 @@ class MainWindow(QMainWindow):
             lambda paths: self.actions_.set_recent_files(paths, self.files.open_path)
         )
         self.identities.regenerate_requested.connect(self.generation.regenerate)
+        self.generation.availability_changed.connect(
+            self.identities.editor.set_generation_available
+        )
         self.worker.job_failed.connect(self._on_job_failed)
         self.worker.job_finished.connect(
             lambda job, _r: self.statusBar().showMessage(f"{job.description}: done", 5000)
@@ -149,10 +150,6 @@ class MainWindow(QMainWindow):
     def _on_job_failed(self, job: JobInfo, message: str) -> None:
         self.messenger.error(f"{job.description} failed", message)
 
-    def _refresh_generation_availability(self) -> None:
-        available, reason = self.generation.availability()
-        self.identities.editor.set_generation_available(available, reason)
-
     # -- dialogs --------------------------------------------------------------------------
 
     def show_export_dialog(self) -> ExportDialog | None:
@@ -179,7 +176,7 @@ class MainWindow(QMainWindow):
         self.autosave.set_interval(settings.autosave_interval_s)
         if changed_compute:
             self.worker.submit(ConfigureRequest(settings.compute_config()))
-        self._refresh_generation_availability()
+            self.generation.refresh_availability()
 
     def offer_recovery(self) -> bool:
         """After a crash: offer the newest autosaved work. True when it was restored."""

@@ -17,6 +17,7 @@ import numpy as np
 from anonnet_studio.core.anonymize.methods import default_redactors
 from anonnet_studio.core.anonymize.plan import regions_at
 from anonnet_studio.core.anonymize.redaction import FrameRedactor
+from anonnet_studio.core.errors import AnonNetError
 from anonnet_studio.core.progress import CancelToken, Progress, ProgressCallback, check_cancel
 from anonnet_studio.project import schema
 from anonnet_studio.workers.requests import (
@@ -25,6 +26,7 @@ from anonnet_studio.workers.requests import (
     ExportRequest,
     GenerationRequest,
     JobRequest,
+    ModelStatusRequest,
     OpenProjectRequest,
     PreviewRequest,
 )
@@ -33,6 +35,7 @@ from anonnet_studio.workers.results import (
     Configured,
     ExportDone,
     GenerationDone,
+    ModelStatus,
     PreviewFrame,
     ProjectOpened,
 )
@@ -62,6 +65,26 @@ def configure(
 ) -> Configured:
     services.configure(request.config)
     return Configured(f"Compute device: {request.config.device}")
+
+
+def model_status(
+    request: ModelStatusRequest,
+    services: ComputeServices,
+    on_progress: ProgressCallback,
+    cancel: CancelToken,
+) -> ModelStatus:
+    from anonnet_studio.core.synthetic.pipeline import REQUIRED_MODELS
+
+    manager = services.manager()
+    missing = []
+    for name in REQUIRED_MODELS:
+        try:
+            available = manager.is_available(name)
+        except (AnonNetError, KeyError):  # not in the manifest: certainly not installed
+            available = False
+        if not available:
+            missing.append(name)
+    return ModelStatus(tuple(missing))
 
 
 def analyse(
@@ -230,6 +253,7 @@ def _fit(image: np.ndarray, max_side: int | None) -> np.ndarray:
 
 _HANDLERS: dict[type, Handler] = {
     ConfigureRequest: configure,
+    ModelStatusRequest: model_status,
     AnalysisRequest: analyse,
     OpenProjectRequest: open_project,
     PreviewRequest: render_preview,

@@ -31,6 +31,7 @@ class JobKind(StrEnum):
     EXPORT = "export"
     PREVIEW = "preview"
     CONFIGURE = "configure"
+    MODEL_STATUS = "models"
 
 
 def frozen_array(array: np.ndarray) -> np.ndarray:
@@ -84,6 +85,17 @@ class ConfigureRequest:
 
     def describe(self) -> str:
         return "Applying settings"
+
+
+@dataclass(frozen=True, slots=True)
+class ModelStatusRequest:
+    """Which models of the synthetic stage are missing (file checks on the worker, where
+    importing the torch stack does not stall the GUI)."""
+
+    kind: ClassVar[JobKind] = JobKind.MODEL_STATUS
+
+    def describe(self) -> str:
+        return "Checking installed models"
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +185,7 @@ class ExportRequest:
 
 JobRequest = (
     ConfigureRequest
+    | ModelStatusRequest
     | AnalysisRequest
     | OpenProjectRequest
     | PreviewRequest

@@ -89,6 +89,11 @@ class Configured:
     description: str
 
 
+@dataclass(frozen=True, slots=True)
+class ModelStatus:
+    missing_synthetic: tuple[str, ...]  # names of synthetic-stage models not on disk
+
+
 def format_duration(seconds: float) -> str:
     """ "8 s", "2 min 05 s", "1 h 03 min"."""
     seconds = max(0, round(seconds))

@@ -64,7 +64,6 @@ def make_window(
         worker=worker,
         store=store,
         recovery_dir=recovery,
-        missing_synthetic_models=kwargs.pop("missing", lambda: ["realistic-vision-v5"]),  # type: ignore[arg-type]
         messenger=kwargs.pop("messenger", RecordingMessenger()),  # type: ignore[arg-type]
         clock=ElapsedClock(),
         folder_opener=kwargs.pop("folder_opener", lambda _p: None),  # type: ignore[arg-type]

@@ -37,6 +37,7 @@ class ComparisonCanvas(QWidget):
         super().__init__(parent)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(320, 180)
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # so the transport keys work here
         self._original: QImage | None = None
         self._anonymized: QImage | None = None
         self._anonymized_stale = False

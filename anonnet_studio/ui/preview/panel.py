@@ -78,6 +78,7 @@ class PreviewPanel(QWidget):
             button.setCheckable(True)
             button.setChecked(mode is ViewMode.SIDE_BY_SIDE)
             button.setObjectName(f"mode-{mode.value}")
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Space must reach play/pause
             self.mode_buttons.addButton(button)
             button.toggled.connect(lambda on, m=mode: on and self.set_mode(m))
             bar.addWidget(button)
@@ -127,6 +128,7 @@ class PreviewPanel(QWidget):
             button.setIconSize(QSize(14, 14))
             button.setToolTip(tip)
             button.setAutoRaise(True)
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             button.clicked.connect(slot)
             bar.addWidget(button)
         self.slider = QSlider(Qt.Orientation.Horizontal, self)

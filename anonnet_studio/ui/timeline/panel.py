@@ -42,6 +42,7 @@ class TimelinePanel(QWidget):
         self.view.shot_clicked.connect(self._select_shot)
         self.view.track_clicked.connect(state.select_track)
         self.view.identity_clicked.connect(self._select_identity)
+        self.view.split_requested.connect(self._split_track)
         self.rebuild()
 
     def rebuild(self) -> None:
@@ -79,6 +80,16 @@ class TimelinePanel(QWidget):
     def _select_shot(self, index: int) -> None:
         self._state.select_track(None)
         self._state.select_shot(index)
+        project = self._document.project
+        if project is not None and 0 <= index < len(project.shots):
+            shot = project.shots[index]
+            if not shot.contains(self._state.frame):  # show the shot that was picked
+                self._state.set_frame(shot.start_frame)
+
+    def _split_track(self, track_id: int) -> None:
+        new_id = self._document.split_track(track_id)
+        if new_id is not None:
+            self._state.select_identity(new_id)
 
     def _select_identity(self, identity_id: str) -> None:
         self._state.select_track(None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QPoint, QRect, Qt, Signal
 from PySide6.QtGui import (
     QColor,
+    QContextMenuEvent,
     QMouseEvent,
     QPainter,
     QPixmap,
@@ -15,9 +16,10 @@ from PySide6.QtGui import (
     QTransform,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QFrame, QGraphicsView, QWidget
+from PySide6.QtWidgets import QFrame, QGraphicsView, QMenu, QWidget
 
 from anonnet_studio.project.schema import Project
+from anonnet_studio.ui.icons import icon
 from anonnet_studio.ui.images import pixmap_from_rgb
 from anonnet_studio.ui.timecode import frame_to_timecode
 from anonnet_studio.ui.timeline.header import HEADER_WIDTH, THUMB, LaneHeaderColumn
@@ -34,6 +36,7 @@ class TimelineView(QGraphicsView):
     shot_clicked = Signal(int)
     track_clicked = Signal(int)
     zoom_changed = Signal(float)  # pixels per frame
+    split_requested = Signal(int)  # track id: make this track a person of its own
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -186,6 +189,23 @@ class TimelineView(QGraphicsView):
         if item is not None and item.data(DOMAIN_KIND) in ("track", "shot"):
             self.seek_requested.emit(int(item.boundingRect().left()))
         super().mouseDoubleClickEvent(event)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        item = self.itemAt(event.pos())
+        if item is None or item.data(DOMAIN_KIND) != "track":
+            return
+        menu = self.track_menu(int(item.data(DOMAIN_ID)))
+        menu.exec(event.globalPos())
+
+    def track_menu(self, track_id: int) -> QMenu:
+        """Context menu of a span (separate so tests can drive it)."""
+        menu = QMenu(self)
+        split = menu.addAction(icon("split"), "Split this track into a new person")
+        split.setObjectName("split-track")
+        split.triggered.connect(lambda: self.split_requested.emit(track_id))
+        select = menu.addAction("Select this track")
+        select.triggered.connect(lambda: self.track_clicked.emit(track_id))
+        return menu
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
