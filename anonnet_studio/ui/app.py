@@ -18,6 +18,7 @@ from anonnet_studio.core.resources import resources_dir
 from anonnet_studio.ui.context import EditorContext
 from anonnet_studio.ui.main_window import MainWindow
 from anonnet_studio.ui.settings import SettingsStore
+from anonnet_studio.workers.requests import WarmUpRequest
 from anonnet_studio.workers.services import ComputeServices
 from anonnet_studio.workers.worker import ComputeWorker
 
@@ -63,6 +64,7 @@ def run_editor(argv: Sequence[str] | None = None) -> int:
     if state is not None:
         window.restoreState(state)  # type: ignore[arg-type]
     window.show()
+    worker.submit(WarmUpRequest())
     if not window.offer_recovery() and len(args) > 1:
         window.files.open_path(Path(args[1]))
     try:

