@@ -7,6 +7,7 @@ two people crossing in a two-shot do not swap tracks.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,6 +33,12 @@ class RawTrack:
     landmarks5: list[np.ndarray] = field(default_factory=list)
     scores: list[float] = field(default_factory=list)
     samples: list[EmbeddingSample] = field(default_factory=list)
+    # Ids of fragments stitched into this track (their per-id samples belong here too).
+    stitched_ids: list[int] = field(default_factory=list)
+
+    @property
+    def source_ids(self) -> list[int]:
+        return [self.id, *self.stitched_ids]
 
     @property
     def last_frame(self) -> int:
@@ -138,12 +145,15 @@ class FaceTracker:
             return {}
         impossible = 1e6
         cost = np.full((len(detections), len(self._active)), impossible)
+        switched: set[int] = set()
         for i, detection in enumerate(detections):
             for j, track in enumerate(self._active):
-                if self._vetoed_by_embedding(embeddings[i], track):
-                    continue
                 last_box = track.boxes[-1]
                 iou = box_iou(detection.box, last_box)
+                if self._vetoed_by_embedding(embeddings[i], track):
+                    if iou >= self.iou_threshold:
+                        switched.add(j)  # someone else is where this track's face was
+                    continue
                 if iou >= self.iou_threshold:
                     cost[i, j] = 1.0 - iou
                 else:
@@ -151,11 +161,18 @@ class FaceTracker:
                     if distance <= self.max_centre_distance:
                         cost[i, j] = 1.0 + distance  # worse than any IoU match
         rows, cols = linear_sum_assignment(cost)
-        return {
+        assigned = {
             int(r): self._active[int(c)]
             for r, c in zip(rows, cols, strict=True)
             if cost[r, c] < impossible
         }
+        # A track whose place was taken by a different person has ended: keeping it alive
+        # would let it steal that person's next detections and duplicate their track.
+        taken = {id(t) for t in assigned.values()}
+        for j in sorted(switched, reverse=True):
+            if id(self._active[j]) not in taken:
+                self._finished.append(self._active.pop(j))
+        return assigned
 
     def _vetoed_by_embedding(self, embedding: np.ndarray | None, track: RawTrack) -> bool:
         if embedding is None or self.embedding_threshold is None or not track.samples:
@@ -163,6 +180,43 @@ class FaceTracker:
         recent = track.samples[-1].embedding
         # Generous margin: the veto is for clear identity switches, not noisy frames.
         return cosine_distance(embedding, recent) > self.embedding_threshold * 1.5
+
+
+def stitch_fragments(
+    pieces: list[RawTrack],
+    embedding_of: Callable[[RawTrack], np.ndarray],
+    *,
+    max_gap_frames: int,
+    embedding_threshold: float,
+    iou_threshold: float = 0.3,
+) -> list[RawTrack]:
+    """Join consecutive fragments of one face within a shot (the detector lost it for a
+    while, or a track was cut short at a shot change): the later fragment must start
+    close in time and place to where the earlier one ended, with a matching identity."""
+    pieces = sorted(pieces, key=lambda p: p.frames[0])
+    joined: list[RawTrack] = []
+    for piece in pieces:
+        target = None
+        for candidate in joined:
+            gap = piece.frames[0] - candidate.frames[-1]
+            if not 0 < gap <= max_gap_frames:
+                continue
+            if box_iou(candidate.boxes[-1], piece.boxes[0]) < iou_threshold:
+                continue
+            distance = cosine_distance(embedding_of(candidate), embedding_of(piece))
+            if distance < embedding_threshold:
+                target = candidate
+                break
+        if target is None:
+            joined.append(piece)
+            continue
+        target.frames += piece.frames
+        target.boxes += piece.boxes
+        target.landmarks5 += piece.landmarks5
+        target.scores += piece.scores
+        target.samples += piece.samples
+        target.stitched_ids += piece.source_ids
+    return joined
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,11 +247,24 @@ def split_at_cuts(track: RawTrack, shot_bounds: list[tuple[int, int]]) -> list[R
     return pieces
 
 
-def densify(track: RawTrack, smoothing_sigma_frames: float = 1.5) -> TrackArrays:
+def densify(
+    track: RawTrack,
+    smoothing_sigma_frames: float = 1.5,
+    *,
+    extend: int = 0,
+    bounds: tuple[int, int] | None = None,
+) -> TrackArrays:
     """Fill every frame between the first and last observation by linear interpolation,
-    then smooth boxes and landmarks over time so masks neither jitter nor flicker."""
+    then smooth boxes and landmarks over time so masks neither jitter nor flicker.
+
+    `extend` adds that many frames before and after (holding the end geometry, within
+    `bounds` = (first, last) allowed frame): with a detection stride, the frames between
+    the last detection and the next unexamined one may still show the face."""
     observed = np.asarray(track.frames, dtype=np.int64)
-    frames = np.arange(observed[0], observed[-1] + 1, dtype=np.int64)
+    first, last = int(observed[0]) - extend, int(observed[-1]) + extend
+    if bounds is not None:
+        first, last = max(first, bounds[0]), min(last, bounds[1])
+    frames = np.arange(min(first, observed[0]), max(last, observed[-1]) + 1, dtype=np.int64)
     boxes_obs = np.stack(track.boxes).astype(np.float64)
     lm_obs = np.stack(track.landmarks5).astype(np.float64).reshape(len(observed), -1)
     boxes = np.stack([np.interp(frames, observed, boxes_obs[:, k]) for k in range(4)], axis=1)

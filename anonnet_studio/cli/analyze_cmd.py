@@ -1,0 +1,67 @@
+"""`anonnet-studio analyze VIDEO -o PROJECT [--json SUMMARY]`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from anonnet_studio.cli.common import add_model_options, existing_file
+from anonnet_studio.cli.progress_bar import TerminalProgress
+from anonnet_studio.core.analysis.pipeline import analyze_video
+from anonnet_studio.project.from_analysis import project_from_analysis
+from anonnet_studio.project.io import save_project
+from anonnet_studio.project.summary import project_summary
+from anonnet_studio.runtime import load_vision_models, model_manager
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "analyze",
+        help="find shots, faces and people; write a project file",
+        description="Detect shots, track faces, group them into people, pick keyframes and "
+        "estimate attributes. Writes an editable project file (the video is not modified).",
+    )
+    parser.add_argument("video", type=Path)
+    parser.add_argument("-o", "--output", type=Path, required=True, help="project file to write")
+    parser.add_argument("--json", type=Path, dest="summary_json", help="also write a summary")
+    add_model_options(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    video = existing_file(args.video, "video")
+    project = analyze_to_project(video, args)
+    output = args.output if args.output.suffix else args.output.with_suffix(".anonproj")
+    save_project(project, output)
+    summary = project_summary(project)
+    if args.summary_json:
+        _write_json(args.summary_json, summary)
+    print_summary_table(summary)
+    print(f"Project written to {output}")
+    return 0
+
+
+def analyze_to_project(video: Path, args: argparse.Namespace):
+    """Shared by `analyze` and `anonymize VIDEO`."""
+    models = load_vision_models(model_manager(args.models_dir, args.offline))
+    with TerminalProgress(enabled=not args.quiet) as progress:
+        result = analyze_video(video, models, on_progress=progress)
+        return project_from_analysis(result, video, on_progress=progress)
+
+
+def print_summary_table(summary: dict) -> None:
+    out = sys.stdout
+    scenes = summary["scenes"]
+    print(f"{len(scenes)} shot(s), {len(summary['identities'])} person(s)", file=out)
+    print(f"{'id':<5}{'shots':<14}{'frames':>8}  prompt", file=out)
+    for person in summary["identities"]:
+        shots = ",".join(str(s) for s in person["scenes"])
+        print(f"{person['id']:<5}{shots:<14}{person['frames']:>8}  {person['prompt']}", file=out)
+
+
+def _write_json(path: Path, data: dict) -> None:
+    from anonnet_studio.core.fileio import atomic_write_text
+
+    atomic_write_text(path, json.dumps(data, indent=2) + "\n")
