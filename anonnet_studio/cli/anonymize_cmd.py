@@ -1,0 +1,140 @@
+"""`anonymize VIDEO|PROJECT -o OUT`, `export PROJECT -o OUT` and `report PROJECT`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from anonnet_studio.cli.common import add_model_options, existing_file
+from anonnet_studio.cli.progress_bar import TerminalProgress
+from anonnet_studio.core.errors import AnonNetError
+from anonnet_studio.project.io import load_project, save_project
+from anonnet_studio.project.schema import Method, Project
+from anonnet_studio.runtime import load_vision_models, model_manager
+
+PROJECT_SUFFIX = ".anonproj"
+METHOD_CHOICES = ("blur", "pixelate", "mask", "synthetic")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    anonymize = subparsers.add_parser(
+        "anonymize",
+        help="hide everyone (except --keep) in a video or project and export it",
+        description="Analyse VIDEO (or open PROJECT), hide every person except those kept, "
+        "and write the anonymized video. The source is never modified.",
+    )
+    anonymize.add_argument("input", type=Path, help="a video file or a .anonproj project")
+    anonymize.add_argument("-o", "--output", type=Path, required=True)
+    anonymize.add_argument("--method", choices=METHOD_CHOICES, help="method for everyone hidden")
+    anonymize.add_argument(
+        "--keep", nargs="+", default=[], metavar="IDENTITY", help="ids (P1...) or names to keep"
+    )
+    anonymize.add_argument("--project", type=Path, help="also save the analysed project here")
+    _add_export_options(anonymize)
+    anonymize.set_defaults(handler=run_anonymize)
+
+    export = subparsers.add_parser("export", help="render a project with the choices saved in it")
+    export.add_argument("project", type=Path)
+    export.add_argument("-o", "--output", type=Path, required=True)
+    _add_export_options(export)
+    export.set_defaults(handler=run_export)
+
+    report = subparsers.add_parser(
+        "report", help="print who a project hides and how, and its last export's verdict"
+    )
+    report.add_argument("project", type=Path)
+    report.add_argument("--json", action="store_true", help="print JSON")
+    report.set_defaults(handler=run_report)
+
+
+def _add_export_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--report", type=Path, help="write an audit report (JSON + HTML)")
+    parser.add_argument("--side-by-side", action="store_true", help="original | anonymized")
+    parser.add_argument("--crf", type=int, default=18, help="H.264 quality (lower = better)")
+    parser.add_argument(
+        "--no-leak-check", action="store_true", help="skip the second detection pass (unsafe)"
+    )
+    add_model_options(parser)
+
+
+def run_anonymize(args: argparse.Namespace) -> int:
+    source = existing_file(args.input)
+    if source.suffix == PROJECT_SUFFIX:
+        project = load_project(source)
+    else:
+        from anonnet_studio.cli.analyze_cmd import analyze_to_project
+
+        project = analyze_to_project(source, args)
+    apply_choices(project, method=args.method, keep=args.keep)
+    if args.project:
+        save_project(project, args.project)
+    return _export(project, args)
+
+
+def run_export(args: argparse.Namespace) -> int:
+    project = load_project(existing_file(args.project, "project"))
+    return _export(project, args)
+
+
+def apply_choices(project: Project, *, method: str | None, keep: list[str]) -> None:
+    """Everyone is hidden except the kept ids or names; `method` applies to the hidden."""
+    wanted = {k.lower() for k in keep}
+    known = {i.id.lower() for i in project.identities} | {
+        i.name.lower() for i in project.identities
+    }
+    unknown = sorted(wanted - known)
+    if unknown:
+        ids = ", ".join(f"{i.id} ({i.name})" for i in project.identities) or "none"
+        raise AnonNetError(f"No such person to keep: {', '.join(unknown)}. People: {ids}.")
+    for identity in project.identities:
+        kept = identity.id.lower() in wanted or identity.name.lower() in wanted
+        identity.hidden = not kept
+        if method and not kept:
+            identity.method = Method(method)
+
+
+def _export(project: Project, args: argparse.Namespace) -> int:
+    from anonnet_studio.project.export import export_project
+
+    manager = model_manager(args.models_dir, args.offline)
+    models = load_vision_models(manager)
+    with TerminalProgress(enabled=not args.quiet) as progress:
+        outcome = export_project(
+            project,
+            args.output,
+            models,
+            side_by_side=args.side_by_side,
+            crf=args.crf,
+            leak_check=not args.no_leak_check,
+            report_path=args.report,
+            on_progress=progress,
+        )
+    print(f"Wrote {outcome.output} ({outcome.frames_written} frames).")
+    for identity_id, reason in outcome.fallbacks.items():
+        print(f"note: {identity_id}: {reason}")
+    if outcome.report_paths:
+        print(f"Audit report: {outcome.report_paths[0]} and {outcome.report_paths[1]}")
+    print(f"Leak check: {outcome.verdict} ({outcome.leaks_covered} leak(s) found and covered)")
+    return 0 if outcome.verdict == "PASS" or args.no_leak_check else 3
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from anonnet_studio.project.summary import project_summary
+
+    project = load_project(existing_file(args.project, "project"))
+    summary = project_summary(project)
+    summary["last_export"] = project.analysis.get("last_export")
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return 0
+    print(f"Source: {summary['source']}")
+    for person in summary["identities"]:
+        state = person["method"] if person["hidden"] else "kept"
+        print(f"  {person['id']:<4} {person['name']:<16} {state:<10} {person['frames']:>6} frames")
+    last = summary["last_export"]
+    if last:
+        print(f"Last export: {last['output']} - {last['verdict']} ({last['created_utc']})")
+    else:
+        print("Not exported yet.")
+    return 0
