@@ -19,4 +19,4 @@ def model_manager(models_dir: Path | None = None, offline: bool | None = None) -
 def load_vision_models(manager: ModelManager) -> VisionModels:
     """The embedded face models (they ship inside installed packages, so this never
     downloads and works offline)."""
-    return build_embedded_vision(manager.resolve)
+    return build_embedded_vision(manager.resolve, lambda name: manager.spec(name).revision)
