@@ -41,14 +41,14 @@ NUM_KP_SMALL = 5
 SMALL_CONFIG = LivePortraitConfig(
     appearance=AppearanceConfig(
         block_expansion=16,
-        num_down_blocks=3,
+        num_down_blocks=4,  # a 16x16 volume: the decoder then renders 128x128 crops
         max_features=64,
         reshape_channel=16,
         reshape_depth=4,
         num_resblocks=2,
     ),
-    # The full ConvNeXtV2-tiny backbone is cheap; only the keypoint count is reduced.
-    motion=MotionExtractorConfig(num_kp=NUM_KP_SMALL),
+    # A narrower ConvNeXtV2 (the full tiny one is tested on its own in the equivalence tests).
+    motion=MotionExtractorConfig(num_kp=NUM_KP_SMALL, depths=(1, 1, 2, 1), dims=(24, 48, 96, 192)),
     warping=WarpingConfig(
         num_kp=NUM_KP_SMALL,
         block_expansion=16,

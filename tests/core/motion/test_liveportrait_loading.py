@@ -119,7 +119,7 @@ def test_official_pth_and_safetensors_layouts_load_the_same_network(
         animator = LivePortraitAnimator(models, AnimatorOptions())
         source = animator.prepare_source(crops[0])
         outputs.append(animator.drive(source, crops[1], animator.extract_motion(crops[0])))
-    assert outputs[0].shape == (256, 256, 3)
+    assert outputs[0].shape == (128, 128, 3)
     np.testing.assert_array_equal(outputs[0], outputs[1])
 
 
@@ -132,6 +132,11 @@ def test_loads_to_the_requested_dtype(tmp_path: Path, weights: Weights) -> None:
         for network in models.networks().values()
         for parameter in network.parameters()
     )
+
+
+def test_half_precision_on_cpu_is_refused_before_reading(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="GPU"):
+        load_liveportrait(tmp_path, "cpu", torch.float16, config=SMALL_CONFIG)
 
 
 def test_missing_weights_say_what_is_expected(tmp_path: Path) -> None:

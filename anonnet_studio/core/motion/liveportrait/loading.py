@@ -96,6 +96,7 @@ def build_liveportrait(
     dtype: torch.dtype = torch.float32,
 ) -> LivePortraitModels:
     """Randomly initialised networks (for tests and benchmarks); use `load_liveportrait` to run."""
+    _check_precision(device, dtype)
     config = config or official_config()
     models = LivePortraitModels(
         config=config,
@@ -108,6 +109,14 @@ def build_liveportrait(
     for network in models.networks().values():
         network.to(device=device, dtype=dtype).eval().requires_grad_(False)
     return models
+
+
+def _check_precision(device: torch.device | str, dtype: torch.dtype) -> None:
+    if torch.device(device).type == "cpu" and dtype in (torch.float16, torch.bfloat16):
+        # Several 3D kernels (avg_pool3d, ...) have no CPU half-precision implementation.
+        raise ModelError(
+            "LivePortrait runs in half precision only on a GPU; use float32 on the CPU."
+        )
 
 
 def _candidate_roots(folder: Path) -> list[Path]:
@@ -205,6 +214,7 @@ def load_liveportrait(
     config: LivePortraitConfig | None = None,
 ) -> LivePortraitModels:
     """Load the official weights from `folder` in either the .pth or the .safetensors layout."""
+    _check_precision(device, dtype)
     models = build_liveportrait(config)  # load in fp32 on CPU, then move once
     safetensors = _safetensors_files(folder)
     official = None if safetensors else _official_files(folder)

@@ -52,7 +52,7 @@ class StitchingRetargeting(nn.Module):
         """Driven keypoints (B, K, 3) corrected so the crop border stays aligned with the source."""
         batch, num_kp, _ = kp_source.shape
         features = torch.cat([kp_source.reshape(batch, -1), kp_driving.reshape(batch, -1)], dim=1)
-        delta = self.stitching(features)
+        delta = _run(self.stitching, features)
         offsets = delta[:, : 3 * num_kp].reshape(batch, num_kp, 3)
         shift_xy = delta[:, 3 * num_kp : 3 * num_kp + 2].reshape(batch, 1, 2)
         stitched = kp_driving + offsets
@@ -70,7 +70,13 @@ class StitchingRetargeting(nn.Module):
     def _offsets(network: RetargetingMlp, kp_source: Tensor, ratios: Tensor) -> Tensor:
         batch, num_kp, _ = kp_source.shape
         features = torch.cat([kp_source.reshape(batch, -1), ratios.to(kp_source)], dim=1)
-        return network(features).reshape(batch, num_kp, 3)
+        return _run(network, features).reshape(batch, num_kp, 3)
+
+
+def _run(network: RetargetingMlp, features: Tensor) -> Tensor:
+    """Run in the network's dtype (fp16/bf16 models) but answer in the caller's (fp32 math)."""
+    weight_dtype = network.mlp[0].weight.dtype
+    return network(features.to(weight_dtype)).to(features.dtype)
 
 
 def _distance(points: np.ndarray, first: int, second: int) -> float:
