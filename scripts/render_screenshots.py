@@ -25,12 +25,12 @@ sys.path.insert(0, str(REPO))
 from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
-from anonnet_studio.ui.app import load_style_sheet  # noqa: E402
 from anonnet_studio.ui.context import EditorContext  # noqa: E402
 from anonnet_studio.ui.dialogs.messages import RecordingMessenger  # noqa: E402
 from anonnet_studio.ui.main_window import MainWindow  # noqa: E402
 from anonnet_studio.ui.preview.playback import ElapsedClock  # noqa: E402
 from anonnet_studio.ui.settings import SettingsStore  # noqa: E402
+from anonnet_studio.ui.theme import apply_theme  # noqa: E402
 from anonnet_studio.workers.requests import ComputeConfig  # noqa: E402
 from anonnet_studio.workers.services import ComputeServices  # noqa: E402
 from anonnet_studio.workers.worker import ComputeWorker  # noqa: E402
@@ -82,8 +82,7 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
 
     app = QApplication(sys.argv[:1])
-    app.setStyle("Fusion")
-    app.setStyleSheet(load_style_sheet())
+    apply_theme(app)
     with tempfile.TemporaryDirectory(prefix="anonnet-shots-") as tmp:
         folder = Path(tmp)
         worker = ComputeWorker(ComputeServices(ComputeConfig(offline=True)))
@@ -121,10 +120,13 @@ def main() -> int:
             wait_until(app, lambda: window.frames.images(frame).anonymized is not None, 60)
             settle(app)
             save(window, args.out / "main_window.png")
+            window.identities.editor.generation.advanced.set_expanded(True)
+            window.resize(1600, 1500)  # tall enough to show the whole person editor
+            settle(app)
             save(window.identities, args.out / "identity_panel.png")
             dialog = window.show_export_dialog()
             assert dialog is not None
-            dialog.output.setText(str(Path.home() / "Videos" / "interview_montage.anonymized.mp4"))
+            dialog.output.setText("/home/editor/Videos/interview_montage.anonymized.mp4")
             dialog.resize(620, 420)
             settle(app)
             save(dialog, args.out / "export_dialog.png")

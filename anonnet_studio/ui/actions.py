@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
-from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar
+from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar, QToolButton
 
 from anonnet_studio.ui.icons import icon
 
@@ -89,8 +89,12 @@ class EditorActions:
         for action in (self.open, self.save, None, self.undo, self.redo, None, self.export):
             if action is None:
                 toolbar.addSeparator()
-            else:
-                toolbar.addAction(action)
+                continue
+            toolbar.addAction(action)
+            if action in (self.undo, self.redo):  # their text names the edit: too long here
+                button = toolbar.widgetForAction(action)
+                if isinstance(button, QToolButton):
+                    button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
         toolbar.addSeparator()
         toolbar.addAction(self.settings)
         return toolbar

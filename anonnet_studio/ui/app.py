@@ -14,22 +14,16 @@ from PySide6.QtCore import QSettings, QStandardPaths
 from PySide6.QtWidgets import QApplication
 
 from anonnet_studio import __version__
-from anonnet_studio.core.resources import resources_dir
 from anonnet_studio.ui.context import EditorContext
 from anonnet_studio.ui.main_window import MainWindow
 from anonnet_studio.ui.settings import SettingsStore
+from anonnet_studio.ui.theme import apply_theme
 from anonnet_studio.workers.requests import WarmUpRequest
 from anonnet_studio.workers.services import ComputeServices
 from anonnet_studio.workers.worker import ComputeWorker
 
 ORGANIZATION = "AnonNET"
 APPLICATION = "AnonNET Studio"
-
-
-def load_style_sheet() -> str:
-    """The dark theme from resources/styles (empty when the file is missing)."""
-    path = resources_dir() / "styles" / "editor.qss"
-    return path.read_text(encoding="utf-8") if path.is_file() else ""
 
 
 def recovery_dir() -> Path:
@@ -51,8 +45,7 @@ def run_editor(argv: Sequence[str] | None = None) -> int:
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationVersion(__version__)
-    app.setStyle("Fusion")
-    app.setStyleSheet(load_style_sheet())
+    apply_theme(app)
 
     store = SettingsStore(QSettings())
     worker = ComputeWorker(ComputeServices(store.load().compute_config()))

@@ -68,7 +68,7 @@ class MainWindow(QMainWindow):
         people = self._add_dock("People", self.identities, Qt.DockWidgetArea.RightDockWidgetArea)
         lanes = self._add_dock("Timeline", self.timeline, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.resizeDocks([people], [470], Qt.Orientation.Horizontal)
-        self.resizeDocks([lanes], [270], Qt.Orientation.Vertical)
+        self.resizeDocks([lanes], [310], Qt.Orientation.Vertical)
         self.job_status = JobStatusWidget(self.worker, self)
         self.statusBar().addPermanentWidget(self.job_status)
         self.export_dialog: ExportDialog | None = None
@@ -119,9 +119,6 @@ class MainWindow(QMainWindow):
             self.identities.editor.set_generation_available
         )
         self.worker.job_failed.connect(self._on_job_failed)
-        self.worker.job_finished.connect(
-            lambda job, _r: self.statusBar().showMessage(f"{job.description}: done", 5000)
-        )
         self.autosave.failed.connect(lambda m: self.statusBar().showMessage(m, 10_000))
 
     def _add_dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
