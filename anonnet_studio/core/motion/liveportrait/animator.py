@@ -63,8 +63,10 @@ class SourceState:
 def images_to_tensor(images: np.ndarray, device: torch.device, dtype: torch.dtype) -> Tensor:
     """RGB uint8 (H, W, 3) or (N, H, W, 3) -> (N, 3, 256, 256) in [0, 1]."""
     batch = images[None] if images.ndim == 3 else images
-    if batch.ndim != 4 or batch.shape[-1] != 3:
-        raise ValueError(f"expected RGB image(s) of shape (N, H, W, 3), got {images.shape}")
+    if batch.ndim != 4 or batch.shape[-1] != 3 or batch.dtype != np.uint8:
+        raise ValueError(
+            f"expected RGB uint8 image(s) of shape (N, H, W, 3), got {images.dtype} {images.shape}"
+        )
     resized = [_to_network_size(image) for image in batch]
     array = np.stack(resized).astype(np.float32) / 255.0
     return torch.from_numpy(array).permute(0, 3, 1, 2).to(device=device, dtype=dtype)
