@@ -97,7 +97,7 @@ def prepare_synthetic_faces(
 ) -> dict[str, str]:
     """Generate a synthetic face for every hidden synthetic person without a chosen one.
 
-    Stores the chosen candidate in `project.images` (key "P1/attempt-0", ...), every attempt
+    Stores the chosen candidate in `project.images` (key "P1-attempt-0", ...), every attempt
     in `identity.attempts`, selects it, and sets `needs_attention` when no attempt passed
     the anonymity check. Returns {identity id: why that person will be redacted instead of
     shown with a synthetic face}; empty when everyone has one. Missing diffusion weights
@@ -308,7 +308,8 @@ def store_result(
 ) -> str:
     """Record every attempt, store and select the chosen candidate; returns its image key."""
     first = len(identity.attempts)
-    key = f"{identity.id}/attempt-{first + verified.chosen_index}"
+    # Image keys become file names in the project's array sidecar: no "/" (validation.py).
+    key = f"{identity.id}-attempt-{first + verified.chosen_index}"
     created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     for attempt in verified.attempts:
         # Only the chosen candidate is kept: the others are rejected (often still
