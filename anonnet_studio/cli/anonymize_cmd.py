@@ -100,10 +100,12 @@ def _export(project: Project, args: argparse.Namespace) -> int:
     manager = model_manager(args.models_dir, args.offline)
     models = load_vision_models(manager)
     with TerminalProgress(enabled=not args.quiet) as progress:
+        synthetic, notes = _synthetic_stage(project, manager, models, progress)
         outcome = export_project(
             project,
             args.output,
             models,
+            synthetic=synthetic,
             side_by_side=args.side_by_side,
             crf=args.crf,
             leak_check=not args.no_leak_check,
@@ -111,12 +113,37 @@ def _export(project: Project, args: argparse.Namespace) -> int:
             on_progress=progress,
         )
     print(f"Wrote {outcome.output} ({outcome.frames_written} frames).")
-    for identity_id, reason in outcome.fallbacks.items():
+    # The synthetic stage's reason (e.g. weights not downloaded) explains the renderer's
+    # fallback better than the renderer can, so it wins.
+    for identity_id, reason in {**outcome.fallbacks, **notes}.items():
         print(f"note: {identity_id}: {reason}")
     if outcome.report_paths:
         print(f"Audit report: {outcome.report_paths[0]} and {outcome.report_paths[1]}")
     print(f"Leak check: {outcome.verdict} ({outcome.leaks_covered} leak(s) found and covered)")
     return 0 if outcome.verdict == "PASS" or args.no_leak_check else 3
+
+
+def _synthetic_stage(project: Project, manager, models, progress):
+    """Generate (or reuse) each synthetic person's face and build the animated face
+    source; returns (source or None, {identity: why it is redacted instead})."""
+    from anonnet_studio.core.anonymize.plan import RedactionMethod
+    from anonnet_studio.project.render_plan import effective_method
+
+    if not any(effective_method(i) is RedactionMethod.SYNTHETIC for i in project.identities):
+        return None, {}
+    # Imported only here: the generative stack (torch, diffusers) is slow to import.
+    from anonnet_studio.synthetic_runtime import build_face_source, prepare_synthetic_faces
+
+    notes = prepare_synthetic_faces(project, manager, models, on_progress=progress)
+    source = build_face_source(project, manager, models, on_progress=progress)
+    if source is not None and source.is_fallback:
+        for identity in project.identities:
+            if identity.id not in notes and effective_method(identity) is RedactionMethod.SYNTHETIC:
+                notes[identity.id] = (
+                    "animated with the embedded landmark warp (lower quality than LivePortrait,"
+                    " whose weights are not downloaded)"
+                )
+    return source, notes
 
 
 def run_report(args: argparse.Namespace) -> int:
