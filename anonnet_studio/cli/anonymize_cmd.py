@@ -106,6 +106,7 @@ def _export(project: Project, args: argparse.Namespace) -> int:
             args.output,
             models,
             synthetic=synthetic,
+            notes=notes,
             side_by_side=args.side_by_side,
             crf=args.crf,
             leak_check=not args.no_leak_check,
@@ -113,9 +114,7 @@ def _export(project: Project, args: argparse.Namespace) -> int:
             on_progress=progress,
         )
     print(f"Wrote {outcome.output} ({outcome.frames_written} frames).")
-    # The synthetic stage's reason (e.g. weights not downloaded) explains the renderer's
-    # fallback better than the renderer can, so it wins.
-    for identity_id, reason in {**outcome.fallbacks, **notes}.items():
+    for identity_id, reason in outcome.fallbacks.items():
         print(f"note: {identity_id}: {reason}")
     if outcome.report_paths:
         print(f"Audit report: {outcome.report_paths[0]} and {outcome.report_paths[1]}")

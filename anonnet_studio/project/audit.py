@@ -27,8 +27,16 @@ REPORT_FORMAT = "anonnet-audit-report"
 
 
 def build_report(
-    project: Project, plan: RenderPlan, result: RenderResult, *, output_sha256: str | None = None
+    project: Project,
+    plan: RenderPlan,
+    result: RenderResult,
+    *,
+    output_sha256: str | None = None,
+    notes: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    """`notes`: per identity, why the chosen method was replaced (from earlier stages,
+    e.g. synthetic weights not downloaded); they take precedence over the renderer's."""
+    fallbacks = {**result.method_fallbacks, **(notes or {})}
     leaks = result.leaks
     uncovered = [leak for leak in leaks if not getattr(leak, "covered", True)]
     reidentified = sorted(i for i, stats in result.residual.items() if stats.reidentified)
@@ -66,7 +74,9 @@ def build_report(
             "analysis": project.analysis.get("settings", {}),
         },
         "models": project.analysis.get("models", {}),
-        "identities": [_identity_entry(project, i, result) for i in project.identities],
+        "identities": [
+            _identity_entry(project, i, result, fallbacks.get(i.id)) for i in project.identities
+        ],
         "checks": checks,
         "leak_frames": sorted({leak.frame_index for leak in leaks})[:1000],
         "timings_s": {
@@ -76,7 +86,9 @@ def build_report(
     }
 
 
-def _identity_entry(project: Project, identity, result: RenderResult) -> dict[str, Any]:
+def _identity_entry(
+    project: Project, identity, result: RenderResult, fallback: str | None
+) -> dict[str, Any]:
     frames = project.frames_of(identity.id)
     method = effective_method(identity)
     entry: dict[str, Any] = {
@@ -85,7 +97,7 @@ def _identity_entry(project: Project, identity, result: RenderResult) -> dict[st
         "hidden": method.hides,
         "method": str(method),
         "method_chosen": str(identity.method),
-        "method_fallback": result.method_fallbacks.get(identity.id),
+        "method_fallback": fallback,
         "attributes": {n: identity.attributes.get(n).effective for n in ATTRIBUTE_NAMES},
         "seed": identity.generation.seed,
         "frames_covered": len(frames),

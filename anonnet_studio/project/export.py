@@ -35,6 +35,7 @@ def export_project(
     models: RenderModels,
     *,
     synthetic: SyntheticFaceSource | None = None,
+    notes: dict[str, str] | None = None,
     side_by_side: bool = False,
     crf: int = 18,
     leak_check: bool = True,
@@ -43,7 +44,8 @@ def export_project(
     cancel: CancelToken | None = None,
 ) -> ExportOutcome:
     """Render `project` to `output`. Records the leak frames and a summary of the export
-    in the project (the caller saves it). Raises MediaError if the source changed."""
+    in the project (the caller saves it). `notes` explains per identity why a chosen method
+    was replaced before rendering. Raises MediaError if the source changed."""
     if not source_unchanged(project.source, on_progress=on_progress, cancel=cancel):
         raise MediaError(
             f"The source video {project.source.path} is missing or has changed since it was "
@@ -62,7 +64,7 @@ def export_project(
         cancel=cancel,
     )
     output_sha = sha256_file(result.dest, on_progress=on_progress, stage="Hashing output")
-    report = build_report(project, plan, result, output_sha256=output_sha)
+    report = build_report(project, plan, result, output_sha256=output_sha, notes=notes)
     paths: tuple[Path, Path] | tuple[()] = ()
     if report_path is not None:
         paths = write_report(report, report_path)
@@ -78,6 +80,6 @@ def export_project(
         frames_written=result.frames_written,
         verdict=report["verdict"],
         leaks_covered=report["checks"]["leaks_found_and_covered"],
-        fallbacks=dict(result.method_fallbacks),
+        fallbacks={**result.method_fallbacks, **(notes or {})},
         report_paths=paths,
     )
