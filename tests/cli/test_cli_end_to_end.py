@@ -121,3 +121,20 @@ def test_bad_input_exits_cleanly_without_traceback(
 def _write(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
+
+
+def test_synthetic_without_weights_is_redacted_and_says_why(
+    two_people_clip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An empty models folder and cache: the diffusion weights are certainly absent.
+    monkeypatch.setenv("ANONNET_MODELS_DIR", str(tmp_path / "models"))
+    monkeypatch.setenv("ANONNET_MODELS_CACHE", str(tmp_path / "cache"))
+    out, report = tmp_path / "out.mp4", tmp_path / "report.json"
+    code = main(["anonymize", str(two_people_clip), "-o", str(out), "--method", "synthetic",
+                 "--report", str(report), "--offline", "-q"])  # fmt: skip
+    assert code == 0
+    data = json.loads(report.read_text())
+    assert data["verdict"] == "PASS"
+    for person in data["identities"]:
+        assert person["method_chosen"] == "synthetic"
+        assert "not downloaded" in person["method_fallback"]
