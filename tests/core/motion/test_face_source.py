@@ -31,7 +31,11 @@ from anonnet_studio.core.anonymize.renderer import render
 from anonnet_studio.core.models.manager import ModelManager
 from anonnet_studio.core.models.manifest import load_manifest_dir
 from anonnet_studio.core.motion.driving import VideoFrames
-from anonnet_studio.core.motion.face_source import AnimatedFaceSource, LivePortraitBackend
+from anonnet_studio.core.motion.face_source import (
+    AnimatedFaceSource,
+    LivePortraitBackend,
+    MotionOptions,
+)
 from anonnet_studio.core.motion.fallback_warp import FallbackWarpBackend
 from anonnet_studio.core.resources import resources_dir
 from anonnet_studio.core.synthetic.crop import plan_crop
@@ -233,8 +237,9 @@ def test_liveportrait_animates_through_the_real_renderer(
     )
     frames = read_frames(clip, LIVEPORTRAIT_FRAMES)
     track = face_tracks(frames, models.detector)[0]
+    options = MotionOptions(retarget_eyes=True, retarget_lips=True)
     backend = motion_backend(
-        liveportrait_manager, models.landmarks, "cpu", liveportrait_config=TINY_CONFIG
+        liveportrait_manager, models.landmarks, "cpu", options, liveportrait_config=TINY_CONFIG
     )
     assert isinstance(backend, LivePortraitBackend)
     face = stand_in_face("P1", donors["P1"], frames[0], 0, track, models)

@@ -26,15 +26,21 @@ from anonnet_studio.core.anonymize.plan import (
     regions_at,
 )
 from anonnet_studio.core.anonymize.redaction import FrameRedactor
+from anonnet_studio.core.errors import OperationCancelled
 from anonnet_studio.core.models.embedded import embedded_file
 from anonnet_studio.core.motion.driving import VideoFrames
-from anonnet_studio.core.motion.face_source import AnimatedFaceSource, SyntheticKeyframe
+from anonnet_studio.core.motion.face_source import (
+    PREPARE_STAGE,
+    AnimatedFaceSource,
+    SyntheticKeyframe,
+)
 from anonnet_studio.core.motion.fallback_warp import (
     RIGID_POINTS,
     FallbackWarpBackend,
     PiecewiseAffineWarp,
     similarity_transform,
 )
+from anonnet_studio.core.progress import CancelToken, Progress
 from anonnet_studio.core.synthetic.crop import extract_crop, plan_crop
 from anonnet_studio.core.vision.detector import YUNET_FILE, YuNetDetector
 from anonnet_studio.core.vision.embedder import SFaceEmbedder
@@ -280,3 +286,32 @@ def test_frames_whose_landmarks_fail_give_no_face(
         mask = ellipse_mask(region.ellipse, frames[0].shape[1], frames[0].shape[0])
         core = outputs[index][mask.slices][mask.alpha >= 1.0]
         assert np.all(core == region.person.mask_color)
+
+
+def test_prepare_reports_progress_and_stops_when_cancelled(
+    models: Models, driven: tuple[list[np.ndarray], TrackGeometry], donor: np.ndarray
+) -> None:
+    frames, track = driven
+    face = stand_in_face("P1", donor, frames[KEYFRAME], KEYFRAME, track, models)
+
+    def source() -> AnimatedFaceSource:
+        return AnimatedFaceSource(
+            {"P1": face},
+            FallbackWarpBackend(models.landmarks),
+            VideoFrames(fixture_video("lp_d18.mp4")),
+            tracks={"P1": [track]},
+        )
+
+    reports: list[Progress] = []
+    source().prepare(on_progress=reports.append)
+    assert reports[-1] == Progress(PREPARE_STAGE, DRIVEN_FRAMES, DRIVEN_FRAMES)
+
+    cancel = CancelToken()
+    cancelled = source()
+
+    def cancel_midway(progress: Progress) -> None:
+        if progress.done >= 5:
+            cancel.cancel()
+
+    with pytest.raises(OperationCancelled):
+        cancelled.prepare(on_progress=cancel_midway, cancel=cancel)
