@@ -123,3 +123,17 @@ def test_landmark_series_smooths_and_rejects_implausible_frames(
     measured = np.stack([raw[row] for row in valid])
     assert roughness(smoothed) < 0.6 * roughness(measured)
     assert np.abs(smoothed - measured).mean() < 0.02 * face_size(track.boxes[0])
+
+
+def test_a_big_close_up_gives_the_same_crop(
+    clip: tuple[list[np.ndarray], TrackGeometry],
+) -> None:
+    """The same face three times larger (the path that shrinks the frame region before
+    sampling) gives the same crop: the prefilter keeps the geometry exact."""
+    frames, track = clip
+    frame, box, five = frames[5], track.boxes[5], track.landmarks5[5]
+    big = cv2.resize(frame, None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC)
+    big_face = face_crop(box * 3 + 1, five * 3 + 1)  # pixel centres: x_big = 3 x + 1
+    assert big_face.side > 2 * big_face.dsize
+    difference = np.abs(big_face.extract(big).astype(int) - face_crop(box, five).extract(frame))
+    assert difference.mean() < 1.0
