@@ -130,10 +130,19 @@ def lab_stats(lab: np.ndarray, weights: np.ndarray) -> LabStats | None:
     """Mean and std per Lab channel over the pixels where `weights` > 0.5, or None when
     there are too few of them. Every other pixel is used: the statistics barely change
     and the cost halves twice."""
+    return _sampled_stats(lab[::2, ::2], weights)
+
+
+def image_lab_stats(rgb: np.ndarray, weights: np.ndarray) -> LabStats | None:
+    """`lab_stats` of an RGB image, converting only the pixels it uses."""
+    return _sampled_stats(to_lab(np.ascontiguousarray(rgb[::2, ::2])), weights)
+
+
+def _sampled_stats(sampled_lab: np.ndarray, weights: np.ndarray) -> LabStats | None:
     inside = (np.asarray(weights)[::2, ::2] > 0.5).astype(np.uint8)
     if int(inside.sum()) < MIN_STATS_PIXELS:
         return None
-    mean, std = cv2.meanStdDev(np.ascontiguousarray(lab[::2, ::2]), mask=inside)
+    mean, std = cv2.meanStdDev(np.ascontiguousarray(sampled_lab), mask=inside)
     return LabStats(mean.ravel(), np.maximum(std.ravel(), 1e-3))
 
 
@@ -157,8 +166,8 @@ def match_colour(patch: np.ndarray, reference: np.ndarray, mask: SoftMask) -> np
     """`patch` with its Lab mean/std inside the mask's core moved to those of `reference`
     (both RGB uint8 of the mask window's shape). Unchanged when the core is too small."""
     weights = stats_weights(mask)
-    patch_lab, reference_lab = to_lab(patch), to_lab(reference)
-    source, target = lab_stats(patch_lab, weights), lab_stats(reference_lab, weights)
+    patch_lab = to_lab(patch)
+    source, target = lab_stats(patch_lab, weights), image_lab_stats(reference, weights)
     if source is None or target is None:
         return patch
     return from_lab(transfer_lab(patch_lab, source, target))
@@ -182,7 +191,7 @@ class ColourMatcher:
     ) -> np.ndarray:
         weights = stats_weights(mask, coverage)
         patch_lab = to_lab(patch)
-        source, target = lab_stats(patch_lab, weights), lab_stats(to_lab(reference), weights)
+        source, target = lab_stats(patch_lab, weights), image_lab_stats(reference, weights)
         if source is None or target is None:
             return patch
         previous = self._state.get(key)
