@@ -98,8 +98,28 @@ def _shifted(det: FaceDetection, dx: float, dy: float) -> FaceDetection:
 
 
 def _nms(detections: list[FaceDetection], iou_threshold: float) -> list[FaceDetection]:
+    """Merge duplicates across tiles. Besides plain IoU suppression, a box lying mostly
+    inside a larger kept one is dropped: a tile edge cutting through a big face can make
+    part of it (an eye) look like a small face of its own."""
     if not detections:
         return []
     boxes = [[float(d.box[0]), float(d.box[1]), d.width, d.height] for d in detections]
     keep = cv2.dnn.NMSBoxes(boxes, [d.score for d in detections], 0.0, iou_threshold)
-    return [detections[int(i)] for i in np.asarray(keep).ravel()]
+    kept = sorted((detections[int(i)] for i in np.asarray(keep).ravel()), key=_area, reverse=True)
+    result: list[FaceDetection] = []
+    for det in kept:
+        if all(_inside_fraction(det.box, big.box) < 0.6 for big in result):
+            result.append(det)
+    return result
+
+
+def _area(det: FaceDetection) -> float:
+    return det.width * det.height
+
+
+def _inside_fraction(small: np.ndarray, big: np.ndarray) -> float:
+    """Fraction of `small`'s area that lies inside `big`."""
+    w = max(0.0, min(small[2], big[2]) - max(small[0], big[0]))
+    h = max(0.0, min(small[3], big[3]) - max(small[1], big[1]))
+    area = max(1e-6, float((small[2] - small[0]) * (small[3] - small[1])))
+    return float(w * h) / area
