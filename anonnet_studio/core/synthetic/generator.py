@@ -85,6 +85,10 @@ class SyntheticFaceGenerator:
         """The loaded diffusers pipeline (for inspection and benchmarks)."""
         return self._pipeline
 
+    @property
+    def annotators(self) -> ControlAnnotators:
+        return self._annotators
+
     @classmethod
     def load(
         cls,
@@ -132,7 +136,9 @@ class SyntheticFaceGenerator:
         _check_inputs(frame_rgb, landmarks68)
         check_cancel(cancel)
         total = settings.effective_steps
-        _report(on_progress, Progress(STAGE_PREPARE, 0, total, "Cropping and masking the face"))
+        # The CPU warning rides on the first update so the GUI and CLI show it in place.
+        first_message = self.device.warning or "Cropping and masking the face"
+        _report(on_progress, Progress(STAGE_PREPARE, 0, total, first_message))
         placement = plan_crop(
             box,
             landmarks68,

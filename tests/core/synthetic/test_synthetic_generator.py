@@ -14,6 +14,7 @@ import torch
 from anonnet_studio.core.errors import ModelError, ModelUnavailableError, OperationCancelled
 from anonnet_studio.core.progress import CancelToken, Progress
 from anonnet_studio.core.synthetic.crop import extract_crop
+from anonnet_studio.core.synthetic.devices import select_device
 from anonnet_studio.core.synthetic.generator import (
     STAGE_DENOISE,
     GenerationResult,
@@ -27,7 +28,7 @@ from tests.core.synthetic.conftest import Keyframe
 PROMPT = "A photorealistic portrait of a adult White man, with a neutral expression"
 NEGATIVE = "cartoon, deformed"
 # Small and few steps keep a generation well under a second on two CPU cores.
-SETTINGS = GenerationSettings(seed=1234, steps=4, strength=1.0, max_side=128, min_side=64)
+SETTINGS = GenerationSettings(seed=1234, steps=4, strength=1.0, max_side=96, min_side=64)
 
 
 @pytest.fixture(scope="module")
@@ -38,10 +39,10 @@ def result(generator: SyntheticFaceGenerator, keyframe: Keyframe) -> GenerationR
 
 
 @pytest.fixture()
-def unet_calls(generator: SyntheticFaceGenerator) -> Iterator[list[int]]:
+def unet_calls(fast_generator: SyntheticFaceGenerator) -> Iterator[list[int]]:
     """Counts UNet forward passes (one per denoising step; CFG batches both halves)."""
     calls: list[int] = []
-    handle = generator.pipeline.unet.register_forward_hook(lambda *_: calls.append(1))
+    handle = fast_generator.pipeline.unet.register_forward_hook(lambda *_: calls.append(1))
     yield calls
     handle.remove()
 
@@ -58,7 +59,7 @@ def test_loads_every_component_from_the_manager(generator: SyntheticFaceGenerato
 
 def test_output_has_the_crop_size(result: GenerationResult) -> None:
     size = result.placement.size
-    assert size == 128
+    assert size == 96
     assert result.generated_crop.shape == (size, size, 3)
     assert result.composited_crop.shape == (size, size, 3)
     assert result.lineart.shape == result.openpose.shape == (size, size, 3)
@@ -83,29 +84,25 @@ def test_only_masked_pixels_change(result: GenerationResult, keyframe: Keyframe)
 
 
 def test_same_seed_same_face_new_seed_new_face(
-    generator: SyntheticFaceGenerator, keyframe: Keyframe, result: GenerationResult
+    fast_generator: SyntheticFaceGenerator, keyframe: Keyframe
 ) -> None:
-    again = generator.generate(
-        keyframe.frame, keyframe.box, keyframe.landmarks68, PROMPT, NEGATIVE, SETTINGS
-    )
-    assert np.array_equal(again.generated_crop, result.generated_crop)
-    other = generator.generate(
-        keyframe.frame,
-        keyframe.box,
-        keyframe.landmarks68,
-        PROMPT,
-        NEGATIVE,
-        SETTINGS.with_overrides(seed=SETTINGS.seed + 1),
-    )
-    assert not np.array_equal(other.generated_crop, result.generated_crop)
+    def run(seed: int) -> np.ndarray:
+        settings = SETTINGS.with_overrides(seed=seed)
+        frame, box, landmarks = keyframe.frame, keyframe.box, keyframe.landmarks68
+        result = fast_generator.generate(frame, box, landmarks, PROMPT, NEGATIVE, settings)
+        return result.generated_crop
+
+    first = run(1234)
+    assert np.array_equal(run(1234), first)
+    assert not np.array_equal(run(1235), first)
 
 
 def test_progress_counts_denoising_steps(
-    generator: SyntheticFaceGenerator, keyframe: Keyframe, unet_calls: list[int]
+    fast_generator: SyntheticFaceGenerator, keyframe: Keyframe, unet_calls: list[int]
 ) -> None:
     events: list[Progress] = []
     settings = SETTINGS.with_overrides(strength=0.5, steps=6)
-    generator.generate(
+    fast_generator.generate(
         keyframe.frame,
         keyframe.box,
         keyframe.landmarks68,
@@ -121,7 +118,7 @@ def test_progress_counts_denoising_steps(
 
 
 def test_cancel_stops_within_one_denoising_step(
-    generator: SyntheticFaceGenerator, keyframe: Keyframe, unet_calls: list[int]
+    fast_generator: SyntheticFaceGenerator, keyframe: Keyframe, unet_calls: list[int]
 ) -> None:
     cancel = CancelToken()
 
@@ -131,7 +128,7 @@ def test_cancel_stops_within_one_denoising_step(
 
     settings = SETTINGS.with_overrides(steps=10)
     with pytest.raises(OperationCancelled):
-        generator.generate(
+        fast_generator.generate(
             keyframe.frame,
             keyframe.box,
             keyframe.landmarks68,
@@ -145,12 +142,12 @@ def test_cancel_stops_within_one_denoising_step(
 
 
 def test_cancel_before_start_runs_nothing(
-    generator: SyntheticFaceGenerator, keyframe: Keyframe, unet_calls: list[int]
+    fast_generator: SyntheticFaceGenerator, keyframe: Keyframe, unet_calls: list[int]
 ) -> None:
     cancel = CancelToken()
     cancel.cancel()
     with pytest.raises(OperationCancelled):
-        generator.generate(
+        fast_generator.generate(
             keyframe.frame,
             keyframe.box,
             keyframe.landmarks68,
@@ -197,3 +194,43 @@ def test_missing_or_broken_models_are_reported_by_name(
     folders = dict(tiny_model_folders, **{BASE_MODEL: broken})
     with pytest.raises(ModelError, match=BASE_MODEL):
         load_pipeline(folders, "cpu", torch.float32)
+
+
+def test_out_of_memory_becomes_a_model_error_with_advice(
+    fast_generator: SyntheticFaceGenerator, keyframe: Keyframe
+) -> None:
+    def exhausted(*_: object) -> None:
+        # What PyTorch raises when a CUDA allocation fails mid-denoising.
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    handle = fast_generator.pipeline.unet.register_forward_pre_hook(exhausted)
+    try:
+        with pytest.raises(ModelError, match="Not enough GPU memory") as raised:
+            fast_generator.generate(
+                keyframe.frame, keyframe.box, keyframe.landmarks68, PROMPT, NEGATIVE, SETTINGS
+            )
+    finally:
+        handle.remove()
+    assert "96x96" in raised.value.message
+    assert raised.value.hint is not None and "maximum crop size" in raised.value.hint
+
+
+def test_cpu_device_runs_fp32_and_warns_about_time(
+    fast_generator: SyntheticFaceGenerator, keyframe: Keyframe
+) -> None:
+    device = select_device("cpu")
+    assert device.dtype == torch.float32 and device.warning
+    events: list[Progress] = []
+    fast_generator.generate(
+        keyframe.frame,
+        keyframe.box,
+        keyframe.landmarks68,
+        PROMPT,
+        NEGATIVE,
+        SETTINGS.with_overrides(steps=1),
+        on_progress=events.append,
+    )
+    assert events[0].message == device.warning
+    if not torch.cuda.is_available():
+        with pytest.raises(ModelError, match="CUDA"):
+            select_device("cuda")

@@ -14,7 +14,8 @@ from anonnet_studio.core.synthetic.pipeline import REQUIRED_MODELS
 from anonnet_studio.core.synthetic.prompts import load_negative_prompt
 from anonnet_studio.core.synthetic.settings import GenerationSettings
 from anonnet_studio.core.synthetic.verify import EmbeddingVerifier, generate_verified
-from tests.core.synthetic.conftest import DlibEmbedder, Keyframe, YuNetDetector
+from anonnet_studio.core.vision.factory import VisionModels
+from tests.core.synthetic.conftest import Keyframe
 
 pytestmark = pytest.mark.gpu
 
@@ -31,9 +32,9 @@ def real_generator() -> SyntheticFaceGenerator:
 
 
 def test_real_models_replace_the_face_and_pass_the_anonymity_check(
-    real_generator: SyntheticFaceGenerator, keyframe: Keyframe
+    real_generator: SyntheticFaceGenerator, keyframe: Keyframe, vision: VisionModels
 ) -> None:
-    verifier = EmbeddingVerifier(DlibEmbedder(), YuNetDetector())
+    verifier = EmbeddingVerifier(vision.embedder, vision.detector)
     verified = generate_verified(
         real_generator,
         verifier,
@@ -51,6 +52,6 @@ def test_real_models_replace_the_face_and_pass_the_anonymity_check(
     changed = np.any(result.composited_frame != original, axis=2)
     assert changed.any()
     # A real face, not noise: the generated crop has a face the detector finds.
-    assert YuNetDetector().detect(result.composited_crop), "no face in the synthetic result"
+    assert vision.detector.detect(result.composited_crop), "no face in the synthetic result"
     assert inside.mean() > 0.1
     assert not verified.needs_attention, [a for a in verified.attempts]

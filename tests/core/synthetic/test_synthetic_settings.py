@@ -97,6 +97,10 @@ def test_manifest_declares_every_model_the_loaders_need() -> None:
 def test_negative_prompt_loads_as_one_line(tmp_path: Path) -> None:
     default = load_negative_prompt()
     assert "cartoon" in default and "deformed" in default and "\n" not in default
+    # CLIP pre-tokenizes into letter runs, single digits and punctuation; each piece is at
+    # least one token and only 75 fit. Rare words split further, hence the margin.
+    pieces = re.findall(r"[a-zA-Z]+|[0-9]|[^\sa-zA-Z0-9]+", default)
+    assert len(pieces) <= 60, "the negative prompt would be truncated by CLIP"
     prompts = tmp_path / "prompts"
     prompts.mkdir()
     (prompts / "negative.txt").write_text("# comment\nblurry,\n\nugly\n", encoding="utf-8")

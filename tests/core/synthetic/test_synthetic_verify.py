@@ -11,7 +11,11 @@ import pytest
 from anonnet_studio.core.synthetic.crop import extract_crop, plan_crop
 from anonnet_studio.core.synthetic.generator import SyntheticFaceGenerator
 from anonnet_studio.core.synthetic.identity import IdentityBook
-from anonnet_studio.core.synthetic.settings import GenerationSettings, escalated
+from anonnet_studio.core.synthetic.settings import (
+    EscalationSchedule,
+    GenerationSettings,
+    escalated,
+)
 from anonnet_studio.core.synthetic.verify import (
     EmbeddingVerifier,
     IdentityComparison,
@@ -19,10 +23,20 @@ from anonnet_studio.core.synthetic.verify import (
     detection_from_landmarks,
     generate_verified,
 )
-from tests.core.synthetic.conftest import DlibEmbedder, Keyframe, YuNetDetector, read_frame
+from anonnet_studio.core.vision.factory import VisionModels
+from tests.core.synthetic.conftest import Keyframe, read_frame
 
 PROMPT = "A photorealistic portrait of a adult White man"
-BASE = GenerationSettings(seed=2024, steps=4, strength=0.9, max_side=96, min_side=64)
+# One extra step per retry instead of five keeps the test fast; strength and guidance use
+# the default schedule (the defaults themselves are checked in test_synthetic_settings).
+BASE = GenerationSettings(
+    seed=2024,
+    steps=2,
+    strength=0.9,
+    max_side=64,
+    min_side=64,
+    escalation=EscalationSchedule(steps_step=1),
+)
 
 
 class ScriptedVerifier:
@@ -44,9 +58,9 @@ class ScriptedVerifier:
 
 
 @pytest.fixture()
-def unet_calls(generator: SyntheticFaceGenerator) -> Iterator[list[int]]:
+def unet_calls(fast_generator: SyntheticFaceGenerator) -> Iterator[list[int]]:
     calls: list[int] = []
-    handle = generator.pipeline.unet.register_forward_hook(lambda *_: calls.append(1))
+    handle = fast_generator.pipeline.unet.register_forward_hook(lambda *_: calls.append(1))
     yield calls
     handle.remove()
 
@@ -67,34 +81,34 @@ def _verified(
 
 
 def test_retries_escalate_while_the_face_still_matches(
-    generator: SyntheticFaceGenerator, keyframe: Keyframe, unet_calls: list[int]
+    fast_generator: SyntheticFaceGenerator, keyframe: Keyframe, unet_calls: list[int]
 ) -> None:
     # Always below the threshold: the original person is recognised every time.
     verifier = ScriptedVerifier([0.1, 0.3, 0.2, 0.25])
-    verified = _verified(generator, keyframe, verifier)
+    verified = _verified(fast_generator, keyframe, verifier)
 
     assert verified.needs_attention
     assert len(verified.attempts) == 4 == verifier.calls  # first try + 3 retries
     expected = [BASE] + [escalated(BASE, n) for n in (1, 2, 3)]
     assert [a.strength for a in verified.attempts] == [0.9, 0.95, 1.0, 1.0]
     assert [a.guidance for a in verified.attempts] == [8.0, 9.0, 10.0, 11.0]
-    assert [a.steps for a in verified.attempts] == [4, 9, 14, 19]
+    assert [a.steps for a in verified.attempts] == [2, 3, 4, 5]
     assert [a.seed for a in verified.attempts] == [s.seed for s in expected]
     assert len({a.seed for a in verified.attempts}) == 4
     assert [a.distance for a in verified.attempts] == [0.1, 0.3, 0.2, 0.25]
     assert not any(a.passed for a in verified.attempts)
     # The pipeline really ran each attempt with its escalated settings.
-    assert len(unet_calls) == sum(s.effective_steps for s in expected) == 3 + 8 + 14 + 19
+    assert len(unet_calls) == sum(s.effective_steps for s in expected) == 1 + 2 + 4 + 5
     # Least recognisable attempt is kept for review.
     assert verified.chosen_index == 1
     assert verified.chosen.settings == expected[1]
 
 
 def test_stops_at_the_first_attempt_that_no_longer_matches(
-    generator: SyntheticFaceGenerator, keyframe: Keyframe
+    fast_generator: SyntheticFaceGenerator, keyframe: Keyframe
 ) -> None:
     verifier = ScriptedVerifier([0.2, 0.7, 0.9])
-    verified = _verified(generator, keyframe, verifier)
+    verified = _verified(fast_generator, keyframe, verifier)
     assert not verified.needs_attention
     assert [a.passed for a in verified.attempts] == [False, True]
     assert verified.chosen_index == 1 and verifier.calls == 2
@@ -112,8 +126,10 @@ def _crop_at(frame: np.ndarray, keyframe: Keyframe) -> tuple[np.ndarray, np.ndar
     return extract_crop(frame, placement), placement.frame_to_crop(keyframe.landmarks68)
 
 
-def test_embedding_verifier_compares_aligned_faces(keyframe: Keyframe) -> None:
-    verifier = EmbeddingVerifier(DlibEmbedder(), YuNetDetector())
+def test_embedding_verifier_compares_aligned_faces(
+    keyframe: Keyframe, vision: VisionModels
+) -> None:
+    verifier = EmbeddingVerifier(vision.embedder, vision.detector)
     original, landmarks = _crop_at(keyframe.frame, keyframe)
     # Same man five seconds later, cut at the same place: still him.
     later, _ = _crop_at(read_frame("lp_d18.mp4", 150), keyframe)
@@ -126,8 +142,10 @@ def test_embedding_verifier_compares_aligned_faces(keyframe: Keyframe) -> None:
     assert other.distance > 2 * same.distance
 
 
-def test_embedding_verifier_without_a_detectable_face(keyframe: Keyframe) -> None:
-    verifier = EmbeddingVerifier(DlibEmbedder(), YuNetDetector())
+def test_embedding_verifier_without_a_detectable_face(
+    keyframe: Keyframe, vision: VisionModels
+) -> None:
+    verifier = EmbeddingVerifier(vision.embedder, vision.detector)
     original, landmarks = _crop_at(keyframe.frame, keyframe)
     blank = np.full_like(original, 128)
     comparison = verifier.compare(original, blank, landmarks)
@@ -145,19 +163,19 @@ def test_detection_from_landmarks_uses_yunet_point_order(keyframe: Keyframe) -> 
 
 
 def test_identity_book_generates_once_per_person(
-    generator: SyntheticFaceGenerator, keyframe: Keyframe
+    fast_generator: SyntheticFaceGenerator, keyframe: Keyframe
 ) -> None:
     book = IdentityBook()
     created: list[str] = []
 
     def create() -> VerifiedResult:
         created.append("p1")
-        return _verified(generator, keyframe, ScriptedVerifier([0.9]))
+        return _verified(fast_generator, keyframe, ScriptedVerifier([0.9]))
 
     first = book.get_or_create("p1", 30, PROMPT, create)
     second_shot = book.get_or_create("p1", 200, PROMPT, create)
     assert second_shot is first and created == ["p1"]
     assert first.seed == BASE.seed and not first.needs_attention
-    assert first.face_crop.shape == (96, 96, 3)
+    assert first.face_crop.shape == (64, 64, 3)
     book.forget("p1")
     assert "p1" not in book and len(book) == 0
