@@ -39,6 +39,9 @@ LANDMARK_SIGMA_FRAMES = 1.5  # temporal smoothing of the 68 landmarks
 # 68 landmarks whose eyes/nose/mouth sit further than this (fraction of the face size) from
 # the track's 5 landmarks are a failed prediction (profile view, occlusion, drift).
 MAX_LANDMARK_DISAGREEMENT = 0.2
+# Tracks closer than this many frames are measured in one decoding pass; beyond it, the
+# frames between them are skipped by seeking.
+SPAN_MAX_GAP = 150
 # Columns of the crop parameter arrays.
 CX, CY, SIDE, ANGLE = range(4)
 
@@ -185,6 +188,17 @@ def region_track(region: Region) -> TrackGeometry | None:
                 return track
             fallback = fallback or track  # coverage padding before/after the track
     return fallback
+
+
+def track_spans(tracks: list[TrackGeometry], max_gap: int = SPAN_MAX_GAP) -> list[tuple[int, int]]:
+    """Frame ranges [start, end) covering the tracks, merged across gaps up to `max_gap`."""
+    spans: list[tuple[int, int]] = []
+    for start, end in sorted((int(t.frames[0]), int(t.frames[-1]) + 1) for t in tracks):
+        if spans and start <= spans[-1][1] + max_gap:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], end))
+        else:
+            spans.append((start, end))
+    return spans
 
 
 # --- 68 landmarks per track frame ----------------------------------------------------------

@@ -42,6 +42,7 @@ from anonnet_studio.core.motion.driving import (
     face_crop,
     region_track,
     track_row,
+    track_spans,
 )
 from anonnet_studio.core.progress import (
     CancelToken,
@@ -209,21 +210,23 @@ class AnimatedFaceSource:
         on_progress: ProgressCallback | None,
         cancel: CancelToken | None,
     ) -> None:
-        """Measure the tracks' driving data in a single pass over their frames."""
-        if not jobs:
-            return
-        start = min(int(track.frames[0]) for _, track in jobs)
-        end = max(int(track.frames[-1]) for _, track in jobs) + 1
+        """Measure the tracks' driving data, decoding each stretch of video that holds
+        tracks once (far-apart stretches are reached by seeking, not decoding)."""
         measurers = [(key, track, self._backend.measurer(track)) for key, track in jobs]
+        spans = track_spans([track for _, track, _ in measurers])
+        total = sum(end - start for start, end in spans)
         report = ProgressThrottle(on_progress)
-        report(Progress(PREPARE_STAGE, 0, end - start))
-        for index, image in self._video.frames(start, end):
-            check_cancel(cancel)
-            for _, track, measurer in measurers:
-                row = int(np.searchsorted(track.frames, index))
-                if row < len(track.frames) and int(track.frames[row]) == index:
-                    measurer.add(row, image)
-            report(Progress(PREPARE_STAGE, index + 1 - start, end - start))
+        done = 0
+        report(Progress(PREPARE_STAGE, done, total))
+        for start, end in spans:
+            for index, image in self._video.frames(start, end):
+                check_cancel(cancel)
+                for _, track, measurer in measurers:
+                    row = int(np.searchsorted(track.frames, index))
+                    if row < len(track.frames) and int(track.frames[row]) == index:
+                        measurer.add(row, image)
+                report(Progress(PREPARE_STAGE, done + index + 1 - start, total))
+            done += end - start
         for key, _, measurer in measurers:
             self._driving[key] = measurer.finish()
 

@@ -17,6 +17,7 @@ from anonnet_studio.core.motion.driving import (
     crop_parameters,
     face_crop,
     track_row,
+    track_spans,
 )
 from tests.conftest import fixture_video
 
@@ -137,3 +138,16 @@ def test_a_big_close_up_gives_the_same_crop(
     assert big_face.side > 2 * big_face.dsize
     difference = np.abs(big_face.extract(big).astype(int) - face_crop(box, five).extract(frame))
     assert difference.mean() < 1.0
+
+
+def test_far_apart_tracks_are_measured_in_separate_passes() -> None:
+    def track(first: int, last: int) -> TrackGeometry:
+        count = last - first + 1
+        return TrackGeometry(
+            np.arange(first, last + 1), np.zeros((count, 4)), np.zeros((count, 5, 2))
+        )
+
+    tracks = [track(400, 500), track(0, 100), track(50, 180), track(200, 250)]
+    assert track_spans(tracks, max_gap=10) == [(0, 181), (200, 251), (400, 501)]
+    assert track_spans(tracks, max_gap=30) == [(0, 251), (400, 501)]
+    assert track_spans(tracks, max_gap=150) == [(0, 501)]
