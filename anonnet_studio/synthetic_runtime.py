@@ -65,6 +65,10 @@ from anonnet_studio.project.settings import GenerationSettings as ProjectGenerat
 SYNTHETIC_FACES_KEY = "synthetic_faces"
 LANDMARK_MODEL = "dlib-face-models"
 LIVEPORTRAIT_MODELS = ("liveportrait-safetensors", "liveportrait")
+NEEDS_ATTENTION = (
+    "every generated face still looked like the original person (anonymity check); "
+    "redacted with blur until a face is chosen or regenerated"
+)
 # Keyframe choice across a person's tracks: frontal first, then large.
 _FRONTALITY_SCALE_DEG = 60.0
 _SIZE_WEIGHT = 0.3
@@ -103,25 +107,27 @@ def prepare_synthetic_faces(
     shown with a synthetic face}; empty when everyone has one. Missing diffusion weights
     give such reasons, not an error. `generator` reuses an already loaded generator.
     """
-    wanted = [
-        i
-        for i in project.identities
-        if wants_synthetic_face(i) and not has_synthetic_face(project, i)
-    ]
+    people = [i for i in project.identities if wants_synthetic_face(i)]
+    wanted = [i for i in people if not has_synthetic_face(project, i)]
+    # People generated earlier whose face failed the anonymity check stay redacted.
+    reasons = {
+        i.id: NEEDS_ATTENTION
+        for i in people
+        if has_synthetic_face(project, i) and i.needs_attention
+    }
     if not wanted:
-        return {}
+        return reasons
     missing = [name for name in REQUIRED_MODELS if not manager.is_available(name)]
     if missing and generator is None:
         reason = (
             "synthetic face model not downloaded: run "
             f"`{DOWNLOAD_COMMAND} {' '.join(missing)}`; redacted with blur instead"
         )
-        return {identity.id: reason for identity in wanted}
+        return reasons | {identity.id: reason for identity in wanted}
     if generator is None:
         generator = SyntheticFaceGenerator.load(manager.resolve, _compute_device(device))
     verifier = EmbeddingVerifier(vision_models.embedder, vision_models.detector)
     landmarks = landmark_predictor(vision_models, manager)
-    reasons: dict[str, str] = {}
     with VideoReader(Path(project.source.path)) as reader:
         for number, identity in enumerate(wanted, start=1):
             check_cancel(cancel)
@@ -148,10 +154,7 @@ def prepare_synthetic_faces(
             synthetic68 = synthetic_landmarks(verified.chosen, vision_models.detector, landmarks)
             store_result(project, identity, verified, track, keyframe.frame_index, synthetic68)
             if verified.needs_attention:
-                reasons[identity.id] = (
-                    f"every generated face ({len(verified.attempts)} attempts) still looked "
-                    "like the original person; redacted until a face is chosen or regenerated"
-                )
+                reasons[identity.id] = NEEDS_ATTENTION
     return reasons
 
 

@@ -56,6 +56,7 @@ from anonnet_studio.project.schema import (
     Track,
 )
 from anonnet_studio.synthetic_runtime import (
+    NEEDS_ATTENTION,
     build_face_source,
     motion_backend,
     prepare_synthetic_faces,
@@ -374,3 +375,4 @@ def test_project_glue_stores_one_face_per_person_and_animates_it(
 
     loaded.identities[0].needs_attention = True  # a face that failed the anonymity check
     assert build_face_source(loaded, manager, models) is None
+    assert prepare_synthetic_faces(loaded, manager, models) == {"P1": NEEDS_ATTENTION}
