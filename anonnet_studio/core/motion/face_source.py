@@ -170,7 +170,11 @@ class AnimatedFaceSource:
             return None
         key = _track_key(identity_id, track)
         if key not in self._driving:
-            self._measure([(key, track)], None, None)
+            try:
+                self._measure([(key, track)], None, None)
+            except Exception:
+                self._driving[key] = None  # redact the rest of the track, not retry per frame
+                raise
         driving = self._driving[key]
         if driving is None:
             return None
