@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -59,6 +59,9 @@ from anonnet_studio.project.schema import (
     Track,
 )
 from anonnet_studio.project.settings import GenerationSettings as ProjectGenerationSettings
+
+if TYPE_CHECKING:
+    from anonnet_studio.core.motion.liveportrait import LivePortraitConfig
 
 # project.analysis[SYNTHETIC_FACES_KEY][image key]: how a candidate image sits in its
 # keyframe and where the synthetic face's landmarks are (JSON, beside Project.images).
@@ -165,7 +168,7 @@ def build_face_source(
     *,
     device: DevicePreference | ComputeDevice | None = None,
     options: MotionOptions | None = None,
-    liveportrait_config: Any = None,
+    liveportrait_config: LivePortraitConfig | None = None,
     prepare: bool = True,
     on_progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
@@ -205,7 +208,7 @@ def motion_backend(
     landmarks: LandmarkPredictor,
     device: DevicePreference | ComputeDevice | None = None,
     options: MotionOptions | None = None,
-    liveportrait_config: Any = None,
+    liveportrait_config: LivePortraitConfig | None = None,
 ) -> MotionBackend:
     """LivePortrait when its weights are installed, else the embedded landmark warp."""
     if not any(manager.is_available(name) for name in LIVEPORTRAIT_MODELS):
