@@ -17,6 +17,8 @@ from anonnet_studio.core.synthetic.settings import MaskMode, round_down_to_multi
 # Head mode needs room above the face for hair, so the square grows and moves up.
 _HEAD_SCALE_FACTOR = 1.2
 _HEAD_SHIFT_UP = 0.08
+# The square is at least this many face sizes, whatever the frame.
+_MIN_FACE_MARGIN = 1.15
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +77,8 @@ def plan_crop(
     size_limits: tuple[int, int],
     mask_mode: MaskMode = "face",
 ) -> CropPlacement:
-    """Square crop centred on the face, `crop_scale` times the face box's larger side.
+    """Square crop centred on the face, `crop_scale` times the face box's larger side
+    (at most the frame's larger side, at least 1.15 face sizes).
 
     `size_limits` = (smallest, largest) output side; the output side is the square's own
     side rounded down to a multiple of 8 and clamped to those limits (themselves rounded
@@ -84,28 +87,39 @@ def plan_crop(
     x0, y0, x1, y1 = (float(v) for v in np.asarray(box, dtype=np.float32).ravel()[:4])
     if x1 <= x0 or y1 <= y0:
         raise ValueError(f"empty face box: {box!r}")
-    face_side = max(x1 - x0, y1 - y0)
     if landmarks68 is not None and len(landmarks68) == 68:
-        # Landmarks centre the face more reliably than detector boxes, which differ in how
-        # much forehead and chin they include.
+        # Landmarks stop at the brows and detector boxes differ in how much forehead and
+        # chin they include; their union spans forehead to chin on every detector.
         pts = np.asarray(landmarks68, dtype=np.float32)
-        cx = float(pts[:, 0].min() + pts[:, 0].max()) / 2.0
-        cy = float(pts[:, 1].min() + pts[:, 1].max()) / 2.0
-    else:
-        cx, cy = (x0 + x1) / 2.0, (y0 + y1) / 2.0
+        x0, y0 = min(x0, float(pts[:, 0].min())), min(y0, float(pts[:, 1].min()))
+        x1, y1 = max(x1, float(pts[:, 0].max())), max(y1, float(pts[:, 1].max()))
+    cx, cy = (x0 + x1) / 2.0, (y0 + y1) / 2.0
+    face_side = max(x1 - x0, y1 - y0)
 
+    height, width = int(frame_shape[0]), int(frame_shape[1])
     side_f = face_side * crop_scale
     if mask_mode == "head":
         side_f *= _HEAD_SCALE_FACTOR
+    # Past the frame edge there are only replicated pixels, which the model reads as
+    # smeared context: a close-up keeps the square within the frame, as long as the face
+    # still fits with a margin.
+    side_f = max(min(side_f, max(height, width)), face_side * _MIN_FACE_MARGIN)
+    if mask_mode == "head":
         cy -= side_f * _HEAD_SHIFT_UP
     side = max(8, round(side_f))
+    x0_px, y0_px = round(cx - side / 2.0), round(cy - side / 2.0)
+    # Slide the square back inside the frame where it fits: the face stays inside (the
+    # square is >= 1.15 faces) and no edge needs padding.
+    if side <= width:
+        x0_px = min(max(x0_px, 0), width - side)
+    if side <= height:
+        y0_px = min(max(y0_px, 0), height - side)
     largest = round_down_to_multiple(size_limits[1])
     smallest = min(round_down_to_multiple(size_limits[0]), largest)
     size = int(np.clip(round_down_to_multiple(side), smallest, largest))
-    height, width = int(frame_shape[0]), int(frame_shape[1])
     return CropPlacement(
-        x0=round(cx - side / 2.0),
-        y0=round(cy - side / 2.0),
+        x0=x0_px,
+        y0=y0_px,
         side=side,
         size=size,
         frame_height=height,

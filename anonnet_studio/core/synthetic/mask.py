@@ -23,10 +23,10 @@ _CHIN = 8
 _NOSE_BRIDGE_TOP = 27
 _BROWS = slice(17, 27)
 # Forehead height above the brows, relative to the chin-to-nose-bridge distance.
-_FOREHEAD_FACE = 0.45
-_FOREHEAD_HEAD = 1.0
-# Head mode covers hair and ears: the hull grows about its centre.
-_HEAD_GROWTH = 1.25
+_FOREHEAD_FACE = 0.35
+_FOREHEAD_HEAD = 0.9
+# Head mode covers hair and ears: the hull widens about its vertical axis.
+_HEAD_WIDENING = 1.3
 
 
 @runtime_checkable
@@ -63,7 +63,7 @@ def build_face_mask(
     source: MaskSource = "landmarks"
     if parser is not None:
         labels = parser.parse(crop_rgb)
-        candidate = parsing_mask(labels, settings.parsing_classes, landmarks_crop)
+        candidate = parsing_mask(labels, settings.mask_classes, landmarks_crop)
         # A parser hit smaller than a sliver of the hull means parsing failed on this face.
         hull_area = float(landmark_hull_mask(landmarks_crop, size, settings.mask_mode).sum())
         if candidate.sum() >= 0.2 * hull_area:
@@ -89,8 +89,10 @@ def landmark_hull_mask(landmarks: np.ndarray, size: int, mode: MaskMode = "face"
     raised_brows = pts[_BROWS] + up * forehead
     outline = np.concatenate([pts, raised_brows])
     if mode == "head":
-        centre = outline.mean(axis=0)
-        outline = centre + (outline - centre) * _HEAD_GROWTH
+        # Hair and ears widen the head sideways; below, the chin stays the limit so the
+        # neck and shoulders are not regenerated.
+        centre_x = float(outline[:, 0].mean())
+        outline[:, 0] = centre_x + (outline[:, 0] - centre_x) * _HEAD_WIDENING
     hull = cv2.convexHull(np.round(outline).astype(np.int32))
     mask = np.zeros((size, size), dtype=np.uint8)
     cv2.fillConvexPoly(mask, hull, 1)

@@ -43,9 +43,10 @@ class GenerationSettings:
     seed: int = 1000
     steps: int = 35
     guidance: float = 8.0
-    # Below 1.0 so the first retries have room to escalate; 1.0 regenerates the masked
-    # area from pure noise (only the ControlNets keep pose and shape).
-    strength: float = 0.9
+    # 1.0 regenerates the masked area from pure noise (only the ControlNets keep pose and
+    # shape): the most anonymous setting and diffusers' default. A person may be given
+    # less to keep more of the original's lighting; retries then raise it again.
+    strength: float = 1.0
     # Conditioning scales of the inpaint, lineart and openpose ControlNets, in that order.
     control_scales: tuple[float, float, float] = (0.9, 0.4, 0.3)
     # The crop is at most `max_side` (rounded down to a multiple of 8) and small faces are
@@ -55,7 +56,8 @@ class GenerationSettings:
     # Side of the square crop relative to the larger side of the face box.
     crop_scale: float = 1.8
     mask_mode: MaskMode = "face"
-    parsing_classes: tuple[int, ...] = FACE_PARSING_CLASSES
+    # Face-parsing labels to regenerate; None = the default set of `mask_mode`.
+    parsing_classes: tuple[int, ...] | None = None
     # Relative to the crop size, so the mask looks the same at every resolution.
     mask_dilate: float = 0.02
     mask_feather: float = 0.03
@@ -79,6 +81,13 @@ class GenerationSettings:
         return smallest, largest
 
     @property
+    def mask_classes(self) -> tuple[int, ...]:
+        """Parsing labels the mask covers: the explicit ones, else the mode's default."""
+        if self.parsing_classes is not None:
+            return self.parsing_classes
+        return HEAD_PARSING_CLASSES if self.mask_mode == "head" else FACE_PARSING_CLASSES
+
+    @property
     def effective_steps(self) -> int:
         """Denoising steps actually run: diffusers skips the first (1 - strength) part."""
         return max(1, min(int(self.steps * self.strength), self.steps))
@@ -87,14 +96,9 @@ class GenerationSettings:
         """A copy with some fields replaced (per-person overrides from the project)."""
         if "control_scales" in overrides:
             overrides["control_scales"] = tuple(float(s) for s in overrides["control_scales"])
-        if "parsing_classes" in overrides:
+        if overrides.get("parsing_classes") is not None:
             overrides["parsing_classes"] = tuple(int(c) for c in overrides["parsing_classes"])
         return dataclasses.replace(self, **overrides)
-
-    def for_mask_mode(self, mode: MaskMode) -> GenerationSettings:
-        """A copy using `mode` with its default parsing classes."""
-        classes = FACE_PARSING_CLASSES if mode == "face" else HEAD_PARSING_CLASSES
-        return dataclasses.replace(self, mask_mode=mode, parsing_classes=classes)
 
 
 def escalated(base: GenerationSettings, retry: int) -> GenerationSettings:

@@ -28,7 +28,9 @@ from tests.core.synthetic.conftest import Keyframe
 
 
 def test_crop_is_square_multiple_of_8_and_clamped(keyframe: Keyframe) -> None:
-    face_side = max(keyframe.box[2] - keyframe.box[0], keyframe.box[3] - keyframe.box[1])
+    # The face spans the union of the detector box and the landmarks.
+    corners = np.concatenate([keyframe.box.reshape(2, 2), keyframe.landmarks68])
+    face_side = float((corners.max(axis=0) - corners.min(axis=0)).max())
 
     def plan(crop_scale: float, limits: tuple[int, int]) -> CropPlacement:
         shape = keyframe.frame.shape
@@ -36,10 +38,13 @@ def test_crop_is_square_multiple_of_8_and_clamped(keyframe: Keyframe) -> None:
             keyframe.box, keyframe.landmarks68, shape, crop_scale=crop_scale, size_limits=limits
         )
 
-    large = plan(1.8, (512, 608))
-    assert large.side == pytest.approx(1.8 * face_side, abs=1)
-    assert large.size == round_down_to_multiple(large.side) <= 608
+    # This close-up's face is 337 px tall in a 480 px frame: 1.8 faces would not fit.
+    close_up = plan(1.8, (256, 608))
+    assert close_up.side == 480, "the square stays within the frame"
+    assert close_up.size == 480 == round_down_to_multiple(close_up.side)
+    assert plan(1.0, (256, 608)).side == pytest.approx(1.15 * face_side, abs=1)
     small_face = plan(1.2, (512, 608))
+    assert small_face.side == pytest.approx(1.2 * face_side, abs=1)
     assert small_face.side < 512 and small_face.size == 512  # upsampled to the minimum
     capped = plan(1.8, (64, 300))
     assert capped.size == 296  # capped at 300, rounded down to a multiple of 8
@@ -88,6 +93,19 @@ def test_crop_leaving_the_frame_is_padded_and_pastes_back_inside(keyframe: Keyfr
     assert np.array_equal(out[outside], frame[outside])
 
 
+def test_crop_slides_inside_the_frame_when_it_fits(keyframe: Keyframe) -> None:
+    # The clip in the top-left corner of a larger canvas: the face is near two edges.
+    canvas = np.zeros((800, 900, 3), np.uint8)
+    canvas[:480, :480] = keyframe.frame
+    placement = plan_crop(
+        keyframe.box, keyframe.landmarks68, canvas.shape, crop_scale=1.8, size_limits=(64, 608)
+    )
+    assert placement.x0 == 0 and placement.y0 == 0
+    assert placement.side < 800, "a square that fits is never padded"
+    x_max, y_max = keyframe.landmarks68.max(axis=0)
+    assert x_max < placement.side and y_max < placement.side  # the face stays inside
+
+
 def test_landmark_hull_covers_face_and_forehead(keyframe: Keyframe) -> None:
     placement = plan_crop(
         keyframe.box,
@@ -104,6 +122,8 @@ def test_landmark_hull_covers_face_and_forehead(keyframe: Keyframe) -> None:
     brow_top = int(landmarks[17:27, 1].min())
     assert face[: brow_top - 5].any(), "the forehead above the brows must be covered"
     assert head.sum() > 1.3 * face.sum()
+    chin = int(landmarks[8, 1])
+    assert not head[chin + 3 :].any(), "head mode must stop at the chin (no neck)"
     assert not face[0].any() and not face[:, 0].any(), "the face mask must not reach the edge"
 
 

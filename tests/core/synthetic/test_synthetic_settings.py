@@ -32,7 +32,8 @@ def test_defaults_follow_the_reference() -> None:
     assert (settings.steps, settings.guidance) == (35, 8.0)
     # 612 is not a multiple of 8: the largest usable crop is 608.
     assert settings.crop_limits == (512, 608)
-    assert settings.parsing_classes == (1, 2, 3, 4, 5, 9, 10, 11, 12, 13)
+    assert settings.strength == 1.0
+    assert settings.mask_classes == (1, 2, 3, 4, 5, 9, 10, 11, 12, 13)
 
 
 def test_escalation_follows_the_schedule_and_caps() -> None:
@@ -58,13 +59,16 @@ def test_retry_seeds_are_reproducible() -> None:
 
 
 def test_overrides_and_validation() -> None:
-    settings = GenerationSettings().with_overrides(control_scales=[1, 0.5, 0], steps=20)
+    settings = GenerationSettings().with_overrides(
+        control_scales=[1, 0.5, 0], steps=20, strength=0.9
+    )
     assert settings.control_scales == (1.0, 0.5, 0.0)
     assert settings.steps == 20
-    assert settings.effective_steps == 18  # 20 steps at strength 0.9
-    head = settings.for_mask_mode("head")
-    assert head.mask_mode == "head" and set(FACE_PARSING_CLASSES) < set(head.parsing_classes)
-    assert head.parsing_classes == HEAD_PARSING_CLASSES
+    assert settings.effective_steps == 18  # diffusers skips the first 10 % at strength 0.9
+    head = settings.with_overrides(mask_mode="head")
+    assert head.mask_classes == HEAD_PARSING_CLASSES
+    assert set(FACE_PARSING_CLASSES) < set(head.mask_classes)
+    assert head.with_overrides(parsing_classes=[1, 17]).mask_classes == (1, 17)
     with pytest.raises(ValueError, match="control_scales"):
         GenerationSettings(control_scales=(0.9, 0.4))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="strength"):
