@@ -65,6 +65,18 @@ class GenerationResult:
     settings: GenerationSettings  # the exact parameters used (seed included)
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedFace:
+    """A keyframe face made ready for inpainting (see `SyntheticFaceGenerator.prepare`)."""
+
+    placement: CropPlacement
+    crop: np.ndarray  # the original crop, (S, S, 3)
+    landmarks_crop: np.ndarray  # (68, 2) in crop pixels
+    mask: FaceMask
+    lineart: np.ndarray
+    openpose: np.ndarray
+
+
 class SyntheticFaceGenerator:
     """Generates anonymized faces with SD 1.5 + inpaint/lineart/openpose ControlNets."""
 
@@ -133,6 +145,31 @@ class SyntheticFaceGenerator:
         Stops within one denoising step of `cancel` being set (`OperationCancelled`); a
         CUDA out-of-memory error becomes a `ModelError` with what to change.
         """
+        prepared = self.prepare(
+            frame_rgb, box, landmarks68, settings, on_progress=on_progress, cancel=cancel
+        )
+        return self.generate_prepared(
+            frame_rgb,
+            prepared,
+            prompt,
+            negative_prompt,
+            settings,
+            on_progress=on_progress,
+            cancel=cancel,
+        )
+
+    def prepare(
+        self,
+        frame_rgb: np.ndarray,
+        box: np.ndarray,
+        landmarks68: np.ndarray,
+        settings: GenerationSettings,
+        *,
+        on_progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> PreparedFace:
+        """Crop, mask and control images: everything that does not depend on the seed,
+        strength, guidance or steps, so retries can reuse it."""
         _check_inputs(frame_rgb, landmarks68)
         check_cancel(cancel)
         total = settings.effective_steps
@@ -154,23 +191,48 @@ class SyntheticFaceGenerator:
         _report(on_progress, Progress(STAGE_PREPARE, 0, total, "Drawing control images"))
         lineart, openpose = self._annotators.control_images(crop)
         check_cancel(cancel)
+        return PreparedFace(placement, crop, landmarks_crop, mask, lineart, openpose)
 
+    def generate_prepared(
+        self,
+        frame_rgb: np.ndarray,
+        prepared: PreparedFace,
+        prompt: str,
+        negative_prompt: str,
+        settings: GenerationSettings,
+        *,
+        on_progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> GenerationResult:
+        """The diffusion part of `generate` for a face made ready by `prepare` (with
+        settings that differ at most in seed, strength, guidance and steps)."""
+        check_cancel(cancel)
+        crop, mask = prepared.crop, prepared.mask
         generated = self._inpaint(
-            crop, mask, lineart, openpose, prompt, negative_prompt, settings, on_progress, cancel
+            crop,
+            mask,
+            prepared.lineart,
+            prepared.openpose,
+            prompt,
+            negative_prompt,
+            settings,
+            on_progress,
+            cancel,
         )
         alpha = mask.alpha[..., None]
         composited_crop = np.where(
             alpha > 0, np.rint(crop * (1.0 - alpha) + generated * alpha), crop
         ).astype(np.uint8)
+        placement = prepared.placement
         return GenerationResult(
             generated_crop=generated,
             composited_crop=composited_crop,
             composited_frame=composite_into_frame(frame_rgb, generated, mask.alpha, placement),
             mask=mask,
             placement=placement,
-            landmarks_crop=landmarks_crop,
-            lineart=lineart,
-            openpose=openpose,
+            landmarks_crop=prepared.landmarks_crop,
+            lineart=prepared.lineart,
+            openpose=prepared.openpose,
             settings=settings,
         )
 

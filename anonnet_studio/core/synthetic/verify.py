@@ -14,7 +14,6 @@ from typing import Protocol
 import numpy as np
 
 from anonnet_studio.core.progress import CancelToken, Progress, ProgressCallback, check_cancel
-from anonnet_studio.core.synthetic.crop import extract_crop
 from anonnet_studio.core.synthetic.generator import GenerationResult, SyntheticFaceGenerator
 from anonnet_studio.core.synthetic.settings import GenerationSettings, escalated
 from anonnet_studio.core.vision.types import (
@@ -122,16 +121,25 @@ def generate_verified(
     """Generate, check anonymity, and retry up to `settings.escalation.max_retries` times
     while the result is still recognisable. Every attempt is recorded."""
     max_attempts = settings.escalation.max_retries + 1
+    # Retries change only seed, strength, guidance and steps: crop, mask and control
+    # images are computed once.
+    prepared = generator.prepare(
+        frame_rgb,
+        box,
+        landmarks68,
+        settings,
+        on_progress=_attempt_progress(on_progress, 0, max_attempts),
+        cancel=cancel,
+    )
     attempts: list[GenerationAttempt] = []
     best: GenerationResult | None = None
     best_index = 0
     for index in range(max_attempts):
         check_cancel(cancel)
         current = settings if index == 0 else escalated(settings, index)
-        result = generator.generate(
+        result = generator.generate_prepared(
             frame_rgb,
-            box,
-            landmarks68,
+            prepared,
             prompt,
             negative_prompt,
             current,
@@ -140,7 +148,7 @@ def generate_verified(
         )
         check_cancel(cancel)
         comparison = verifier.compare(
-            extract_original_crop(frame_rgb, result), result.composited_crop, result.landmarks_crop
+            prepared.crop, result.composited_crop, prepared.landmarks_crop
         )
         attempt = GenerationAttempt(
             index=index,
@@ -160,11 +168,6 @@ def generate_verified(
             return VerifiedResult(tuple(attempts), result, index, needs_attention=False)
     assert best is not None  # max_attempts >= 1
     return VerifiedResult(tuple(attempts), best, best_index, needs_attention=True)
-
-
-def extract_original_crop(frame_rgb: np.ndarray, result: GenerationResult) -> np.ndarray:
-    """The original keyframe's crop at the same placement as a result."""
-    return extract_crop(frame_rgb, result.placement)
 
 
 def detection_from_landmarks(landmarks68: np.ndarray, score: float = 1.0) -> FaceDetection:

@@ -8,8 +8,9 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
+from anonnet_studio.core.progress import Progress
 from anonnet_studio.core.synthetic.crop import extract_crop, plan_crop
-from anonnet_studio.core.synthetic.generator import SyntheticFaceGenerator
+from anonnet_studio.core.synthetic.generator import STAGE_PREPARE, SyntheticFaceGenerator
 from anonnet_studio.core.synthetic.identity import IdentityBook
 from anonnet_studio.core.synthetic.settings import (
     EscalationSchedule,
@@ -66,7 +67,10 @@ def unet_calls(fast_generator: SyntheticFaceGenerator) -> Iterator[list[int]]:
 
 
 def _verified(
-    generator: SyntheticFaceGenerator, keyframe: Keyframe, verifier: ScriptedVerifier
+    generator: SyntheticFaceGenerator,
+    keyframe: Keyframe,
+    verifier: ScriptedVerifier,
+    events: list[Progress] | None = None,
 ) -> VerifiedResult:
     return generate_verified(
         generator,
@@ -77,6 +81,7 @@ def _verified(
         PROMPT,
         "",
         BASE,
+        on_progress=None if events is None else events.append,
     )
 
 
@@ -85,7 +90,8 @@ def test_retries_escalate_while_the_face_still_matches(
 ) -> None:
     # Always below the threshold: the original person is recognised every time.
     verifier = ScriptedVerifier([0.1, 0.3, 0.2, 0.25])
-    verified = _verified(fast_generator, keyframe, verifier)
+    events: list[Progress] = []
+    verified = _verified(fast_generator, keyframe, verifier, events)
 
     assert verified.needs_attention
     assert len(verified.attempts) == 4 == verifier.calls  # first try + 3 retries
@@ -99,6 +105,9 @@ def test_retries_escalate_while_the_face_still_matches(
     assert not any(a.passed for a in verified.attempts)
     # The pipeline really ran each attempt with its escalated settings.
     assert len(unet_calls) == sum(s.effective_steps for s in expected) == 1 + 2 + 4 + 5
+    # Crop, mask and control images are computed once, not once per attempt.
+    assert sum(e.stage == STAGE_PREPARE and "control images" in e.message for e in events) == 1
+    assert "attempt 4 of up to 4" in events[-1].message
     # Least recognisable attempt is kept for review.
     assert verified.chosen_index == 1
     assert verified.chosen.settings == expected[1]
