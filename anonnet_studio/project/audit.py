@@ -16,11 +16,10 @@ from typing import Any
 import numpy as np
 
 from anonnet_studio import __version__
-from anonnet_studio.core.anonymize.plan import RenderPlan
+from anonnet_studio.core.anonymize.plan import RedactionMethod, RenderPlan
 from anonnet_studio.core.anonymize.renderer import RenderResult
 from anonnet_studio.core.fileio import atomic_write_text
 from anonnet_studio.project.prompting import effective_prompt
-from anonnet_studio.project.render_plan import effective_method
 from anonnet_studio.project.schema import ATTRIBUTE_NAMES, Project
 
 REPORT_FORMAT = "anonnet-audit-report"
@@ -37,6 +36,7 @@ def build_report(
     """`notes`: per identity, why the chosen method was replaced (from earlier stages,
     e.g. synthetic weights not downloaded); they take precedence over the renderer's."""
     fallbacks = {**result.method_fallbacks, **(notes or {})}
+    planned = {person.identity_id: person.method for person in plan.people}
     leaks = result.leaks
     uncovered = [leak for leak in leaks if not getattr(leak, "covered", True)]
     reidentified = sorted(i for i, stats in result.residual.items() if stats.reidentified)
@@ -75,7 +75,8 @@ def build_report(
         },
         "models": project.analysis.get("models", {}),
         "identities": [
-            _identity_entry(project, i, result, fallbacks.get(i.id)) for i in project.identities
+            _identity_entry(project, i, planned[i.id], result, fallbacks.get(i.id))
+            for i in project.identities
         ],
         "checks": checks,
         "leak_frames": sorted({leak.frame_index for leak in leaks})[:1000],
@@ -87,10 +88,15 @@ def build_report(
 
 
 def _identity_entry(
-    project: Project, identity, result: RenderResult, fallback: str | None
+    project: Project,
+    identity,
+    method: RedactionMethod,
+    result: RenderResult,
+    fallback: str | None,
 ) -> dict[str, Any]:
     frames = project.frames_of(identity.id)
-    method = effective_method(identity)
+    if fallback is None and method.value != str(identity.method) and identity.hidden:
+        fallback = "no usable synthetic face; blurred instead"
     entry: dict[str, Any] = {
         "id": identity.id,
         "name": identity.name,

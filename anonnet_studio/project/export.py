@@ -52,7 +52,11 @@ def export_project(
             "analysed; analyse it again before exporting."
         )
     plan = render_plan_from_project(
-        project, side_by_side=side_by_side, crf=crf, leak_check=leak_check
+        project,
+        side_by_side=side_by_side,
+        crf=crf,
+        leak_check=leak_check,
+        synthetic_ids=set(getattr(synthetic, "identities", ())) if synthetic else set(),
     )
     result = render(
         project.source.path,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from anonnet_studio.core.anonymize.plan import (
     PersonPlan,
     RedactionMethod,
@@ -11,12 +13,17 @@ from anonnet_studio.core.anonymize.plan import (
 from anonnet_studio.project.schema import Identity, Method, Project
 
 
-def effective_method(identity: Identity) -> RedactionMethod:
+def effective_method(
+    identity: Identity, synthetic_ids: Collection[str] | None = None
+) -> RedactionMethod:
     """What the renderer does with this person. A person the user keeps is `keep`; a
-    synthetic face that failed its anonymity check is redacted until the user acts."""
+    synthetic face that failed its anonymity check, or that the synthetic stage cannot
+    serve (`synthetic_ids`: the people it has a face for), is blurred until the user acts."""
     if not identity.hidden or identity.method == Method.KEEP:
         return RedactionMethod.KEEP
-    if identity.method == Method.SYNTHETIC and identity.needs_attention:
+    if identity.method == Method.SYNTHETIC and (
+        identity.needs_attention or (synthetic_ids is not None and identity.id not in synthetic_ids)
+    ):
         return RedactionMethod.BLUR
     return RedactionMethod(str(identity.method))
 
@@ -28,11 +35,12 @@ def render_plan_from_project(
     crf: int = 18,
     leak_check: bool = True,
     hide_everyone_else: bool = True,
+    synthetic_ids: Collection[str] | None = None,
 ) -> RenderPlan:
     people = [
         PersonPlan(
             identity_id=identity.id,
-            method=effective_method(identity),
+            method=effective_method(identity, synthetic_ids),
             embedding=identity.embedding,
             tracks=[
                 TrackGeometry(frames=t.frames, boxes=t.boxes, landmarks5=t.landmarks5)
