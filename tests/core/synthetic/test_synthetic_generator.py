@@ -14,7 +14,7 @@ import torch
 from anonnet_studio.core.errors import ModelError, ModelUnavailableError, OperationCancelled
 from anonnet_studio.core.progress import CancelToken, Progress
 from anonnet_studio.core.synthetic.crop import extract_crop
-from anonnet_studio.core.synthetic.devices import select_device
+from anonnet_studio.core.synthetic.devices import ComputeDevice, select_device
 from anonnet_studio.core.synthetic.generator import (
     STAGE_DENOISE,
     GenerationResult,
@@ -234,3 +234,25 @@ def test_cpu_device_runs_fp32_and_warns_about_time(
     if not torch.cuda.is_available():
         with pytest.raises(ModelError, match="CUDA"):
             select_device("cuda")
+
+
+def test_half_precision_pipeline_runs_end_to_end(
+    tiny_model_folders: dict[str, Path], generator: SyntheticFaceGenerator, keyframe: Keyframe
+) -> None:
+    """CUDA runs in fp16; the CPU can execute these tiny fp16 models too, which checks
+    the dtype plumbing (control tensors, latents, VAE) that CI has no GPU to run."""
+    pipeline = load_pipeline(tiny_model_folders, "cpu", torch.float16)
+    assert pipeline.unet.dtype == pipeline.controlnet.nets[2].dtype == torch.float16
+    half = SyntheticFaceGenerator(
+        pipeline, generator.annotators, ComputeDevice("cpu", torch.float16)
+    )
+    result = half.generate(
+        keyframe.frame,
+        keyframe.box,
+        keyframe.landmarks68,
+        PROMPT,
+        NEGATIVE,
+        SETTINGS.with_overrides(steps=2, max_side=64),
+    )
+    assert result.generated_crop.shape == (64, 64, 3)
+    assert result.generated_crop.std() > 0, "fp16 overflow would give a flat image"
