@@ -15,7 +15,7 @@ from anonnet_studio.core.vision.factory import VisionModels, build_embedded_visi
 from tests.conftest import fixture_video
 from tests.media_factory import make_side_by_side, make_variant
 
-TWO_SHOT_FRAMES = 45
+TWO_SHOT_FRAMES = 36
 TALK_FRAMES = 40
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from anonnet_studio.core.anonymize.masks import SoftMask
+from anonnet_studio.core.anonymize.masks import SoftMask, face_ellipses
 from anonnet_studio.core.anonymize.plan import Region, regions_at
 from anonnet_studio.core.anonymize.renderer import render
 from anonnet_studio.core.vision.factory import VisionModels
@@ -102,8 +102,9 @@ def test_mask_geometry_is_stable_frame_to_frame_on_a_real_track(
     assert step.max() < 0.03, step.max()
     assert axis_change.max() < 0.03, axis_change.max()
     assert angle_change.max() < 2.0, angle_change.max()
-    # The smoothed mask is steadier than the per-frame face boxes it comes from.
-    box_centre = (track.boxes[:, :2] + track.boxes[:, 2:]) / 2
-    raw_jerk = np.abs(np.diff(box_centre, n=2, axis=0)).mean()
-    mask_jerk = np.abs(np.diff(centre, n=2, axis=0)).mean()
-    assert mask_jerk <= raw_jerk
+    # Smoothing makes every mask parameter steadier than the per-frame face geometry it
+    # comes from (which the analysis has already smoothed once).
+    raw = face_ellipses(track.boxes, track.landmarks5, right.mask_margin)
+    smoothed = np.array([[e.cx, e.cy, e.semi_x, e.semi_y, e.angle] for e in ellipses])
+    jerk = lambda params: np.abs(np.diff(params, n=2, axis=0)).mean(axis=0)  # noqa: E731
+    assert np.all(jerk(smoothed) < 0.85 * jerk(raw)), jerk(smoothed) / jerk(raw)
