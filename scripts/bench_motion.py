@@ -70,6 +70,7 @@ def bench(device: torch.device, dtype: torch.dtype, frames: int, warmup: int) ->
     reference = animator.extract_motion(crops[1])
 
     stages: dict[str, list[float]] = {"motion": [], "keypoints": [], "warp+decode": [], "step": []}
+    step_cpu: list[float] = []  # process CPU time of the step, all threads (load-independent)
     for index in range(warmup + frames):
         crop = crops[1 + index]
         t0 = _sync(device)
@@ -79,9 +80,12 @@ def bench(device: torch.device, dtype: torch.dtype, frames: int, warmup: int) ->
         t2 = _sync(device)
         animator.render_tensor(source, kp)
         t3 = _sync(device)
+        cpu_start = time.process_time()
         animator.drive(source, crop, reference)  # the public per-frame call, uint8 out
         t4 = _sync(device)
+        cpu_seconds = time.process_time() - cpu_start
         if index >= warmup:
+            step_cpu.append(cpu_seconds * 1000)
             for name, value in zip(stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
                 stages[name].append(value)
 
@@ -95,6 +99,9 @@ def bench(device: torch.device, dtype: torch.dtype, frames: int, warmup: int) ->
         print(
             f"  {label:38s} median {statistics.median(values):8.1f} ms  min {min(values):8.1f} ms"
         )
+    if device.type == "cpu":
+        cpu_ms = statistics.median(step_cpu)
+        print(f"  {'step CPU time, all threads':38s} median {cpu_ms:8.1f} ms")
 
 
 def main() -> int:
