@@ -28,11 +28,19 @@ from anonnet_studio.core.vision.types import (
 class IdentityComparison:
     distance: float  # cosine distance between the two identity embeddings
     threshold: float  # below this the embedder calls them the same person
+    # False when no face could be detected in the result: it cannot be recognised, but
+    # it is no usable synthetic face either.
+    face_found: bool = True
     note: str = ""
 
     @property
     def same_person(self) -> bool:
         return self.distance < self.threshold
+
+    @property
+    def anonymous(self) -> bool:
+        """A usable synthetic face that no longer matches the original person."""
+        return self.face_found and not self.same_person
 
 
 class IdentityVerifier(Protocol):
@@ -61,17 +69,17 @@ class EmbeddingVerifier:
         expected = detection_from_landmarks(landmarks_crop)
         original = self._find_face(original_crop, expected) or expected
         generated = self._find_face(generated_crop, expected)
-        note = ""
+        face_found, note = generated is not None, ""
         if generated is None:
             # The ControlNets keep the pose, so the original landmarks still align the
-            # generated face well enough to embed it.
+            # generated face well enough to embed it and report a distance.
             generated = expected
             note = "no face detected in the result; compared at the original landmarks"
         distance = cosine_distance(
             self._embedder.embed(original_crop, original),
             self._embedder.embed(generated_crop, generated),
         )
-        return IdentityComparison(distance=distance, threshold=self.threshold, note=note)
+        return IdentityComparison(distance, self.threshold, face_found=face_found, note=note)
 
     def _find_face(self, image: np.ndarray, expected: FaceDetection) -> FaceDetection | None:
         best, best_iou = None, 0.3  # below this overlap it is another face
@@ -91,14 +99,16 @@ class GenerationAttempt:
     guidance: float
     distance: float
     threshold: float
-    passed: bool  # True when the result no longer matches the original person
+    face_found: bool
+    passed: bool  # True when the result is a face that no longer matches the original
     note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class VerifiedResult:
     attempts: tuple[GenerationAttempt, ...]
-    chosen: GenerationResult  # first passing attempt, else the least similar one
+    # First passing attempt, else the least similar one that shows a face.
+    chosen: GenerationResult
     chosen_index: int
     # True when every attempt still matched the original: the exporter must redact this
     # person instead of showing the synthetic face.
@@ -158,16 +168,21 @@ def generate_verified(
             guidance=current.guidance,
             distance=comparison.distance,
             threshold=comparison.threshold,
-            passed=not comparison.same_person,
+            face_found=comparison.face_found,
+            passed=comparison.anonymous,
             note=comparison.note,
         )
         attempts.append(attempt)
-        if best is None or attempt.distance > attempts[best_index].distance:
+        if best is None or _rank(attempt) > _rank(attempts[best_index]):
             best, best_index = result, index
         if attempt.passed:
             return VerifiedResult(tuple(attempts), result, index, needs_attention=False)
     assert best is not None  # max_attempts >= 1
     return VerifiedResult(tuple(attempts), best, best_index, needs_attention=True)
+
+
+def _rank(attempt: GenerationAttempt) -> tuple[bool, float]:
+    return attempt.face_found, attempt.distance
 
 
 def detection_from_landmarks(landmarks68: np.ndarray, score: float = 1.0) -> FaceDetection:

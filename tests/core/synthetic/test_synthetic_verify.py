@@ -46,8 +46,8 @@ class ScriptedVerifier:
 
     threshold = 0.5
 
-    def __init__(self, distances: list[float]) -> None:
-        self._distances = iter(distances)
+    def __init__(self, distances: list[float], faces: list[bool] | None = None) -> None:
+        self._readings = iter(zip(distances, faces or [True] * len(distances), strict=True))
         self.calls = 0
 
     def compare(
@@ -55,7 +55,8 @@ class ScriptedVerifier:
     ) -> IdentityComparison:
         assert original_crop.shape == generated_crop.shape
         self.calls += 1
-        return IdentityComparison(next(self._distances), self.threshold)
+        distance, face_found = next(self._readings)
+        return IdentityComparison(distance, self.threshold, face_found=face_found)
 
 
 @pytest.fixture()
@@ -124,6 +125,16 @@ def test_stops_at_the_first_attempt_that_no_longer_matches(
     assert verified.chosen.settings == escalated(BASE, 1)
 
 
+def test_a_result_without_a_face_is_neither_passed_nor_preferred(
+    fast_generator: SyntheticFaceGenerator, keyframe: Keyframe
+) -> None:
+    verifier = ScriptedVerifier([0.9, 0.2, 0.3, 0.25], faces=[False, True, True, True])
+    verified = _verified(fast_generator, keyframe, verifier)
+    assert [a.passed for a in verified.attempts] == [False] * 4
+    assert verified.needs_attention
+    assert verified.chosen_index == 2, "the least similar attempt that shows a face"
+
+
 def _crop_at(frame: np.ndarray, keyframe: Keyframe) -> tuple[np.ndarray, np.ndarray]:
     placement = plan_crop(
         keyframe.box,
@@ -143,11 +154,11 @@ def test_embedding_verifier_compares_aligned_faces(
     # Same man five seconds later, cut at the same place: still him.
     later, _ = _crop_at(read_frame("lp_d18.mp4", 150), keyframe)
     same = verifier.compare(original, later, landmarks)
-    assert same.same_person and same.note == ""
+    assert same.same_person and same.face_found and same.note == ""
     # Another man in the same framing: not him.
     stranger, _ = _crop_at(read_frame("lp_d19.mp4", 30), keyframe)
     other = verifier.compare(original, stranger, landmarks)
-    assert not other.same_person
+    assert not other.same_person and other.anonymous
     assert other.distance > 2 * same.distance
 
 
@@ -159,7 +170,8 @@ def test_embedding_verifier_without_a_detectable_face(
     blank = np.full_like(original, 128)
     comparison = verifier.compare(original, blank, landmarks)
     assert "no face detected" in comparison.note
-    assert not comparison.same_person
+    assert not comparison.same_person and not comparison.face_found
+    assert not comparison.anonymous, "a result without a face is not a usable synthetic face"
 
 
 def test_detection_from_landmarks_uses_yunet_point_order(keyframe: Keyframe) -> None:
