@@ -12,12 +12,9 @@ from typing import Any, Literal
 # Same text as resources/prompts/negative.txt (a test keeps them equal); a constant here so
 # that a project document never depends on a resource folder being present.
 DEFAULT_NEGATIVE_PROMPT = (
-    "deformed iris, deformed pupils, asymmetric eyes, cross-eyed, deformed face, disfigured, "
-    "distorted face, mutated, mutation, bad anatomy, extra eyes, extra nose, extra mouth, "
-    "missing teeth, bad teeth, morbid, ugly, duplicate, blurry, out of focus, low quality, "
-    "worst quality, jpeg artifacts, watermark, text, signature, semi-realistic, cgi, 3d, "
-    "render, sketch, cartoon, drawing, painting, anime, illustration, doll, plastic skin, "
-    "airbrushed, heavy makeup, mask"
+    "deformed iris, deformed pupils, deformed face, disfigured, distorted, mutated, bad "
+    "anatomy, extra eyes, blurry, low quality, worst quality, jpeg artifacts, watermark, "
+    "text, cgi, 3d render, cartoon, anime, drawing, painting, sketch, doll, plastic skin"
 )
 SEED_RANGE = (1000, 9999)  # the reference method draws new identities' seeds from here
 
