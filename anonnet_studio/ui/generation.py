@@ -94,8 +94,9 @@ class GenerationController(QObject):
         self.generation_finished.emit(identity_id)
         if result.needs_attention:
             self._messenger.info(
-                "Face still recognisable",
+                "Synthetic face not usable yet (still recognisable or no face)",
                 f"No attempt for {project.identity(identity_id).name} passed the anonymity "
-                "check; the person is blurred in exports until a new face passes.\n"
+                "check (the result still looked like them, or showed no face); they are "
+                "blurred in exports until a new face passes.\n"
                 "Try another seed or a higher strength.",
             )

@@ -181,7 +181,8 @@ def generate(
         strength=max(0.01, request.strength),
         control_scales=request.control_scales,
         max_side=request.max_side,
-    ).for_mask_mode("head" if request.mask_mode == "head" else "face")
+        mask_mode="head" if request.mask_mode == "head" else "face",
+    )
     verified = generate_verified(
         generator,
         verifier,

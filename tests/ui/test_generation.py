@@ -1,0 +1,78 @@
+"""Regenerate from the editor: the real generator (tiny random-weight diffusion models in
+the real on-disk layout, resolved by the real model manager) runs on the worker on a real
+frame, its anonymity check uses the real embedded face models, and the result becomes
+one undoable step."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from anonnet_studio.workers.requests import ComputeConfig
+from anonnet_studio.workers.services import ComputeServices
+from anonnet_studio.workers.worker import ComputeWorker
+from tests.core.synthetic.conftest import offline_manager
+from tests.core.synthetic.tiny_models import build_tiny_models
+from tests.ui.conftest import make_window
+from tests.ui.fixture_projects import fixture_project
+
+TIMEOUT_MS = 300_000
+
+
+@pytest.fixture
+def tiny_worker(qtbot, tmp_path):
+    folders = build_tiny_models(tmp_path / "tiny")
+
+    def manager_factory(config: ComputeConfig):
+        manager = offline_manager(tmp_path / "manager")
+        for name, folder in folders.items():
+            manager.set_local_path(name, Path(folder))
+        return manager
+
+    worker = ComputeWorker(
+        ComputeServices(ComputeConfig(device="cpu", offline=True), manager_factory=manager_factory)
+    )
+    worker.start()
+    yield worker
+    assert worker.shutdown(60_000)
+
+
+@pytest.mark.slow
+def test_regenerate_records_the_attempts_as_one_undo_step(qtbot, tiny_worker, store, tmp_path):
+    window = make_window(qtbot, tiny_worker, store, tmp_path / "rec")
+    with qtbot.waitSignal(window.generation.availability_changed, timeout=TIMEOUT_MS) as status:
+        pass
+    assert status.args[0] is True, status.args[1]
+
+    window.document.set_project(fixture_project())  # demo tracks on the real clip
+    document = window.document
+    person = document.project.identity("P2")  # no attempts yet
+    window.state.select_identity(person.id)
+    # tiny models on a small crop with few steps: the test is about the plumbing
+    document.set_field(person.id, "generation.steps", 2)
+    document.set_field(person.id, "generation.max_side", 256)
+    steps_done = document.undo_stack.count()
+    button = window.identities.editor.generation.regenerate
+    assert button.isEnabled()
+
+    finished = []
+    window.generation.generation_finished.connect(finished.append)
+    button.click()
+    qtbot.waitUntil(lambda: bool(finished or window.messenger.errors), timeout=TIMEOUT_MS)
+    assert window.messenger.errors == []
+    assert person.attempts and person.selected_attempt is not None
+    chosen = person.attempts[person.selected_attempt]
+    assert chosen.image_key in document.project.images
+    assert document.project.images[chosen.image_key].ndim == 3
+    assert "Attempt" in window.identities.editor.generation.result_label.text()
+    # Random tiny weights paint no face, so the anonymity check cannot pass: the person is
+    # flagged (and blurred in exports) and the user is told why.
+    assert person.needs_attention == (not any(a.passed for a in person.attempts))
+    if person.needs_attention:
+        assert window.messenger.infos and "recognisable" in window.messenger.infos[0][0]
+    assert document.undo_stack.count() == steps_done + 1
+
+    document.undo_stack.undo()
+    assert person.attempts == [] and person.selected_attempt is None
+    assert chosen.image_key not in document.project.images
