@@ -98,21 +98,27 @@ class LeakChecker:
     def check(self, frame: np.ndarray, frame_index: int, regions: list[Region]) -> list[LeakRecord]:
         """Find leaks in the rendered `frame`, cover them in place, and return them."""
         faces = self._faces(frame, regions)
+        leaks = [face for face in faces if self._is_leak(face)]
+        if leaks:
+            for face in leaks:
+                cover_box(frame, face.box)
+            # Look again at the frame as it will be encoded; a face the blur did not
+            # defeat gets a solid fill: never hand a leak to the encoder.
+            faces = self._faces(frame, regions)
+            for face in [f for f in faces if self._is_leak(f)]:
+                fill_box(frame, face.box)
+                faces.remove(face)
         if frame_index % self._stride == 0:
             self._sample_residual(faces, regions)
-        leaks = [face for face in faces if self._is_leak(face)]
-        if not leaks:
-            return []
-        for face in leaks:
-            cover_box(frame, face.box)
-        # A face the blur did not defeat gets a solid fill: never hand a leak to the encoder.
-        for face in self._faces(frame, regions):
-            if self._is_leak(face):
-                fill_box(frame, face.box)
         return [
             LeakRecord(
                 frame_index=frame_index,
-                box=tuple(float(v) for v in face.box),  # type: ignore[arg-type]
+                box=(
+                    float(face.box[0]),
+                    float(face.box[1]),
+                    float(face.box[2]),
+                    float(face.box[3]),
+                ),
                 matched_identity=self._matched(face),
                 distance=face.nearest[1] if face.nearest else None,
             )

@@ -126,6 +126,33 @@ def test_face_missing_from_the_plan_is_caught_by_the_leak_check(
                 assert distance > vision.embedder.threshold, (index, distance)
 
 
+def test_hidden_person_without_geometry_is_caught_by_identity(
+    two_shot: AnalysedClip, vision: VisionModels, tmp_path: Path
+) -> None:
+    """The right person is hidden but the plan has no track for her (as if the analysis
+    had lost her). With "hide everyone" off, only her identity embedding can catch her."""
+    left, right = people_by_side(two_shot.analysis)
+    plan = plan_with(
+        [with_method(left, "keep"), with_method(right, "blur", tracks=[])],
+        hide_everyone_else=False,
+    )
+    dest = tmp_path / "identity_leak.mp4"
+
+    result = render(two_shot.path, dest, plan, vision)
+
+    matched = [leak for leak in result.leaks if leak.matched_identity == right.identity_id]
+    frame_count = len(frames_of(two_shot.path))
+    assert len({leak.frame_index for leak in matched}) >= 0.8 * frame_count
+    assert all(leak.distance is not None and leak.distance < vision.embedder.threshold
+               for leak in matched)  # fmt: skip
+    assert not any(leak.matched_identity == left.identity_id for leak in result.leaks)
+    originals, rendered = frames_of(two_shot.path), frames_of(dest)
+    for index in range(0, frame_count, CHECK_EVERY):
+        right_face = faces_left_to_right(vision, originals[index])[1]
+        distance = verification_distance(vision, originals[index], rendered[index], right_face)
+        assert distance > vision.embedder.threshold, (index, distance)
+
+
 def test_without_hide_everyone_an_unplanned_stranger_is_left_alone(
     two_shot: AnalysedClip, vision: VisionModels, tmp_path: Path
 ) -> None:
