@@ -117,20 +117,30 @@ class SyntheticFaceSource(Protocol):
 
 
 class SyntheticRedactor:
-    """Blends the synthetic stage's face in; raises when the stage has none for a frame,
-    so the renderer's per-face fallback covers it."""
+    """Blends the synthetic stage's face in. A frame without a synthetic face (the stage
+    returned None) gets the fallback redaction (blur) and is counted per person; a stage
+    that raises is left to the renderer's per-face fallback (solid fill)."""
 
     method = RedactionMethod.SYNTHETIC
 
-    def __init__(self, source: SyntheticFaceSource) -> None:
+    def __init__(self, source: SyntheticFaceSource, fallback: FaceRedactor | None = None) -> None:
         self._source = source
+        self._fallback = fallback or BlurRedactor()
+        self.fallback_frames: dict[str, int] = {}  # identity -> frames redacted by fallback
 
     def apply(self, frame: np.ndarray, region: Region, mask: SoftMask) -> None:
         if mask.empty:
             return
         patch = self._source.face_patch(frame, region, mask)
-        if patch is None or patch.shape != (*mask.alpha.shape, 3):
-            raise ValueError(f"no synthetic face for frame {region.frame_index}")
+        if patch is None:
+            identity = region.identity_id
+            self.fallback_frames[identity] = self.fallback_frames.get(identity, 0) + 1
+            self._fallback.apply(frame, region, mask)
+            return
+        if patch.shape != (*mask.alpha.shape, 3):
+            raise ValueError(
+                f"synthetic face of shape {patch.shape} for a {mask.alpha.shape} mask window"
+            )
         blend_into(frame, mask, patch)
 
 

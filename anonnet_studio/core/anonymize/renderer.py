@@ -17,8 +17,13 @@ from typing import Protocol
 import numpy as np
 
 from anonnet_studio.core.anonymize.leakcheck import LeakChecker, LeakRecord, ResidualStats
-from anonnet_studio.core.anonymize.methods import SyntheticFaceSource, default_redactors
-from anonnet_studio.core.anonymize.plan import RenderPlan, regions_at
+from anonnet_studio.core.anonymize.methods import (
+    FaceRedactor,
+    SyntheticFaceSource,
+    SyntheticRedactor,
+    default_redactors,
+)
+from anonnet_studio.core.anonymize.plan import RedactionMethod, RenderPlan, regions_at
 from anonnet_studio.core.anonymize.redaction import FaceFailure, FrameRedactor
 from anonnet_studio.core.media.reader import DecodedFrame, VideoReader
 from anonnet_studio.core.media.writer import VideoWriter
@@ -54,6 +59,8 @@ class RenderResult:
     method_fallbacks: dict[str, str] = field(default_factory=dict)
     face_failures: list[FaceFailure] = field(default_factory=list)  # first 1000 at most
     face_failure_count: int = 0
+    # identity -> frames of a synthetic person that had no synthetic face (blurred instead)
+    synthetic_fallback_frames: dict[str, int] = field(default_factory=dict)
     leak_check: bool = True
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -78,7 +85,8 @@ def render(
     if plan.leak_check and models is None:
         raise ValueError("the leak check needs a detector and an embedder (models=None)")
     report = ProgressThrottle(on_progress)
-    redactor = FrameRedactor(default_redactors(synthetic))
+    redactors = default_redactors(synthetic)
+    redactor = FrameRedactor(redactors)
     checker = LeakChecker(models.detector, models.embedder, plan) if plan.leak_check else None
     plan.region_index()  # build the lookup once, before the clock of the first frame
     clock = _StageClock()
@@ -129,9 +137,15 @@ def render(
         method_fallbacks=dict(redactor.log.method_fallbacks),
         face_failures=list(redactor.log.failures),
         face_failure_count=redactor.log.failure_count,
+        synthetic_fallback_frames=_synthetic_fallback_frames(redactors),
         leak_check=checker is not None,
         timings=timings,
     )
+
+
+def _synthetic_fallback_frames(redactors: dict[RedactionMethod, FaceRedactor]) -> dict[str, int]:
+    synthetic = redactors.get(RedactionMethod.SYNTHETIC)
+    return dict(synthetic.fallback_frames) if isinstance(synthetic, SyntheticRedactor) else {}
 
 
 def _writable(frame: DecodedFrame) -> np.ndarray:

@@ -60,9 +60,11 @@ def test_side_by_side_shows_original_and_falls_back_to_blur_without_synthetic(
         assert distance > vision.embedder.threshold
 
 
-def test_a_failing_method_covers_the_face_with_a_solid_fill(
+def test_a_failing_synthetic_stage_never_shows_the_original(
     two_shot: AnalysedClip, vision: VisionModels, tmp_path: Path
 ) -> None:
+    """Odd frames: the stage raises, so the face gets a solid fill. Even frames: it has no
+    face to offer, so the face is blurred (the fallback redaction) and counted."""
     left, right = people_by_side(two_shot.analysis)
     grey = (128, 128, 128)
     plan = plan_with([with_method(left, "synthetic", mask_color=grey), with_method(right, "keep")])
@@ -71,17 +73,21 @@ def test_a_failing_method_covers_the_face_with_a_solid_fill(
 
     result = render(two_shot.path, dest, plan, vision, synthetic=stage)
 
-    frame_count = len(frames_of(two_shot.path))
-    assert stage.calls >= frame_count
-    assert result.face_failure_count >= frame_count
+    originals, rendered = frames_of(two_shot.path), frames_of(dest)
+    odd = len(originals) // 2
+    assert stage.calls == len(originals)
+    assert result.face_failure_count == odd
     assert {f.identity_id for f in result.face_failures} == {left.identity_id}
+    assert result.synthetic_fallback_frames == {left.identity_id: len(originals) - odd}
     assert result.method_fallbacks == {}
-    rendered = frames_of(dest)
-    for index in (5, 6, 30):
+    for index in (5, 6, 29, 30):
         ellipse = regions_at(plan, index)[0].ellipse
         cx, cy = int(ellipse.cx), int(ellipse.cy)
         patch = rendered[index][cy - 10 : cy + 10, cx - 10 : cx + 10].astype(int)
-        assert np.abs(patch - grey).max() < 10
+        assert (np.abs(patch - grey).max() < 10) == bool(index % 2)
+        face = faces_left_to_right(vision, originals[index])[0]
+        distance = verification_distance(vision, originals[index], rendered[index], face)
+        assert distance > vision.embedder.threshold
 
 
 def test_mask_geometry_is_stable_frame_to_frame_on_a_real_track(
