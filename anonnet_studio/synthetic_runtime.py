@@ -203,6 +203,43 @@ def build_face_source(
     return source
 
 
+def synthetic_stage(
+    project: Project,
+    manager: ModelManager,
+    vision_models: SyntheticVisionModels,
+    *,
+    device: DevicePreference | ComputeDevice | None = None,
+    generator: SyntheticFaceGenerator | None = None,
+    on_progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> tuple[AnimatedFaceSource | None, dict[str, str]]:
+    """Everything export needs from the synthetic stage, shared by the CLI and the editor:
+    generate the missing faces, build the animated source, and say per person why they are
+    redacted instead or animated with the lower-quality fallback."""
+    if not any(wants_synthetic_face(identity) for identity in project.identities):
+        return None, {}
+    notes = prepare_synthetic_faces(
+        project,
+        manager,
+        vision_models,
+        device=device,
+        generator=generator,
+        on_progress=on_progress,
+        cancel=cancel,
+    )
+    source = build_face_source(
+        project, manager, vision_models, device=device, on_progress=on_progress, cancel=cancel
+    )
+    if source is not None and source.is_fallback:
+        for identity_id in source.identities:
+            notes.setdefault(
+                identity_id,
+                "animated with the embedded landmark warp (lower quality than LivePortrait, "
+                "whose weights are not downloaded)",
+            )
+    return source, notes
+
+
 def motion_backend(
     manager: ModelManager,
     landmarks: LandmarkPredictor,

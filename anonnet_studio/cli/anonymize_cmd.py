@@ -123,26 +123,13 @@ def _export(project: Project, args: argparse.Namespace) -> int:
 
 
 def _synthetic_stage(project: Project, manager, models, progress):
-    """Generate (or reuse) each synthetic person's face and build the animated face
-    source; returns (source or None, {identity: why it is redacted instead})."""
-    from anonnet_studio.core.anonymize.plan import RedactionMethod
-    from anonnet_studio.project.render_plan import effective_method
-
-    if not any(effective_method(i) is RedactionMethod.SYNTHETIC for i in project.identities):
+    """(animated face source or None, {identity: why redacted or animated by the fallback})."""
+    if not any(i.hidden and i.method == Method.SYNTHETIC for i in project.identities):
         return None, {}
     # Imported only here: the generative stack (torch, diffusers) is slow to import.
-    from anonnet_studio.synthetic_runtime import build_face_source, prepare_synthetic_faces
+    from anonnet_studio.synthetic_runtime import synthetic_stage
 
-    notes = prepare_synthetic_faces(project, manager, models, on_progress=progress)
-    source = build_face_source(project, manager, models, on_progress=progress)
-    if source is not None and source.is_fallback:
-        for identity in project.identities:
-            if identity.id not in notes and effective_method(identity) is RedactionMethod.SYNTHETIC:
-                notes[identity.id] = (
-                    "animated with the embedded landmark warp (lower quality than LivePortrait,"
-                    " whose weights are not downloaded)"
-                )
-    return source, notes
+    return synthetic_stage(project, manager, models, on_progress=progress)
 
 
 def run_report(args: argparse.Namespace) -> int:

@@ -109,6 +109,8 @@ def _identity_entry(
         "frames_covered": len(frames),
         "frame_ranges": _ranges(frames),
         "needs_attention": identity.needs_attention,
+        # Frames where the synthetic stage had no face and the person was blurred instead.
+        "synthetic_fallback_frames": result.synthetic_fallback_frames.get(identity.id, 0),
     }
     if identity.method.value == "synthetic":
         entry["prompt"] = effective_prompt(identity)

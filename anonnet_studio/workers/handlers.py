@@ -229,14 +229,18 @@ def export(
 ) -> ExportDone:
     from anonnet_studio.project.export import export_project
 
+    check_cancel(cancel)  # cancelled while queued: do not load models for nothing
     models = None
     if request.leak_check:
         on_progress(Progress("Loading face models", 0, None))
         models = services.vision()
+    source, notes = _synthetic_for_export(request, services, models, on_progress, cancel)
     outcome = export_project(
         request.project,
         request.output_path,
         models,  # type: ignore[arg-type]
+        synthetic=source,
+        notes=notes,
         side_by_side=request.side_by_side,
         crf=request.crf,
         leak_check=request.leak_check,
@@ -253,6 +257,29 @@ def export(
         fallbacks=dict(outcome.fallbacks),
         leak_frames=tuple(request.project.leak_frames),
         last_export=dict(request.project.analysis.get("last_export", {})),
+    )
+
+
+def _synthetic_for_export(
+    request: ExportRequest,
+    services: ComputeServices,
+    models: Any,
+    on_progress: ProgressCallback,
+    cancel: CancelToken,
+) -> tuple[Any, dict[str, str]]:
+    """The synthetic stage for an export, or why its people are blurred instead. Missing
+    face models only downgrade synthetic people to blur; they never fail the export."""
+    from anonnet_studio.synthetic_runtime import synthetic_stage, wants_synthetic_face
+
+    wanted = [i.id for i in request.project.identities if wants_synthetic_face(i)]
+    if not wanted:
+        return None, {}
+    try:
+        vision = models if models is not None else services.vision()
+    except AnonNetError as exc:
+        return None, dict.fromkeys(wanted, f"face models unavailable ({exc.message}); blurred")
+    return synthetic_stage(
+        request.project, services.manager(), vision, on_progress=on_progress, cancel=cancel
     )
 
 

@@ -265,8 +265,10 @@ class ExportDialog(QDialog):
             notes.append("Kept visible: " + ", ".join(kept) + ".")
         if synthetic:
             notes.append(
-                "Synthetic faces are not rendered into videos yet (the motion stage is not "
-                "connected); " + ", ".join(synthetic) + " will be blurred instead."
+                "Synthetic faces (" + ", ".join(synthetic) + ") are generated if needed and "
+                "animated with LivePortrait, or with the lower-quality landmark warp when its "
+                "weights are missing; anyone without a face that passed the anonymity check "
+                "is blurred instead, and the report says why."
             )
         notes.append("The source video is never modified.")
         return " ".join(notes)

@@ -191,20 +191,26 @@ def test_a_person_without_a_synthetic_face_is_redacted_by_the_renderer(
     result = render(path, tmp_path / "out.mp4", plan, None, synthetic=source)
 
     assert result.frames_written == TWO_SHOT_FRAMES
-    assert result.face_failure_count == TWO_SHOT_FRAMES  # P2 in every frame, nothing else
-    assert {failure.identity_id for failure in result.face_failures} == {"P2"}
+    # P2 has no synthetic face: the renderer blurs them in every frame and says so.
+    assert result.synthetic_fallback_frames == {"P2": TWO_SHOT_FRAMES}
+    assert result.face_failure_count == 0
     rendered = read_frames(tmp_path / "out.mp4", TWO_SHOT_FRAMES)
-    colour = np.array(plan.people[1].mask_color)
     for index in (0, TWO_SHOT_FRAMES - 1):
         x0, y0, x1, y1 = (int(v) for v in tracks["P2"].boxes[index])
-        centre = rendered[index][
-            (y0 + y1) // 2 - 10 : (y0 + y1) // 2 + 10, (x0 + x1) // 2 - 10 : (x0 + x1) // 2 + 10
-        ]
-        assert np.abs(centre.astype(int) - colour).max() <= 3  # solid fill: nothing leaks
+        blurred, original = rendered[index][y0:y1, x0:x1], frames[index][y0:y1, x0:x1]
+        assert _detail(blurred) < 0.2 * _detail(original)  # the face's detail is gone
         x0, y0, x1, y1 = (int(v) for v in tracks["P1"].boxes[index])
         face = rendered[index][y0:y1, x0:x1].astype(int)
-        assert np.abs(face - colour).mean() > 40  # P1 shows a face, not the fill
         assert np.abs(face - frames[index][y0:y1, x0:x1].astype(int)).mean() > 10
+        assert _detail(rendered[index][y0:y1, x0:x1]) > 0.2 * _detail(
+            frames[index][y0:y1, x0:x1]
+        )  # P1 shows a (synthetic) face, not a blur
+
+
+def _detail(image: np.ndarray) -> float:
+    """Variance of the Laplacian: high for a sharp face, low once it is blurred."""
+    grey = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY)
+    return float(cv2.Laplacian(grey, cv2.CV_64F).var())
 
 
 @pytest.fixture(scope="module")
