@@ -34,6 +34,12 @@ class EditorActions:
         self.redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         self.redo.setIcon(icon("redo"))
         self.settings = add("&Settings…", "Ctrl+,", "settings")
+        # Tools
+        self.generate_all = add(
+            "&Generate synthetic faces for everyone", "Ctrl+Shift+G", "regenerate"
+        )
+        self._project_open = False
+        self._generation_available = False
         # View
         self.zoom_fit = add("&Fit timeline", "Ctrl+0", "zoom-fit")
         self.zoom_in = add("Zoom timeline &in", "Ctrl+=")
@@ -67,6 +73,9 @@ class EditorActions:
         edit_menu.addAction(self.redo)
         edit_menu.addSeparator()
         edit_menu.addAction(self.settings)
+        tools_menu = bar.addMenu("&Tools")
+        tools_menu.setToolTipsVisible(True)  # the disabled action explains why
+        tools_menu.addAction(self.generate_all)
         view_menu = bar.addMenu("&View")
         for action in (self.zoom_fit, self.zoom_in, self.zoom_out):
             view_menu.addAction(action)
@@ -111,6 +120,18 @@ class EditorActions:
     def set_project_open(self, is_open: bool) -> None:
         for action in self.project_actions:
             action.setEnabled(is_open)
+        self._project_open = is_open
+        self.generate_all.setEnabled(is_open and self._generation_available)
+
+    def set_generation_available(self, available: bool, reason: str) -> None:
+        """Follow the generator's model check (the same one the Regenerate button uses)."""
+        self._generation_available = available
+        self.generate_all.setEnabled(self._project_open and available)
+        self.generate_all.setToolTip(
+            "Generate a new synthetic face for every anonymized person using the synthetic method"
+            if available
+            else reason
+        )
 
     def _action(self, text: str, shortcut: object = None, icon_name: str | None = None) -> QAction:
         action = QAction(text, self._window)

@@ -1,10 +1,12 @@
-"""Regenerate a person's synthetic face on the worker and record the result (undoable)."""
+"""Regenerate synthetic faces on the worker (one person or everyone) and record the
+results (undoable); choose which earlier candidate a person uses."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
 from anonnet_studio.core.errors import AnonNetError
+from anonnet_studio.project.schema import Method
 from anonnet_studio.ui.dialogs.messages import Messenger
 from anonnet_studio.ui.document import ProjectDocument
 from anonnet_studio.ui.generation_record import RecordGeneration
@@ -78,6 +80,62 @@ class GenerationController(QObject):
         job = self._worker.submit(request)
         self._jobs[job.job_id] = identity_id
         return job
+
+    def generate_all(self) -> list[JobInfo]:
+        """Queue one generation per hidden person whose method is synthetic. People that
+        cannot be generated (no frontal keyframe) are named in one message; the others
+        still run."""
+        project = self._document.project
+        if project is None:
+            return []
+        available, reason = self.availability()
+        if not available:
+            self._messenger.error("Synthetic faces are not available", reason)
+            return []
+        jobs: list[JobInfo] = []
+        problems: list[str] = []
+        for identity in project.identities:
+            if not identity.hidden or identity.method is not Method.SYNTHETIC:
+                continue
+            try:
+                request = generation_request(project, identity.id)
+            except AnonNetError as exc:
+                problems.append(exc.user_message())
+                continue
+            job = self._worker.submit(request)
+            self._jobs[job.job_id] = identity.id
+            jobs.append(job)
+        if problems:
+            self._messenger.error("Some faces cannot be generated", "\n\n".join(problems))
+        elif not jobs:
+            self._messenger.info(
+                "Nobody to generate",
+                "No anonymized person uses the synthetic-face method.",
+            )
+        return jobs
+
+    def choose_candidate(self, identity_id: str, index: int) -> bool:
+        """Use an earlier attempt's face, as one undo step. A candidate that passed the
+        anonymity check clears `needs_attention`; one that failed sets it, so a face that
+        still looks like the person is never used in an export (it is blurred instead)."""
+        project = self._document.project
+        if project is None or not project.has_identity(identity_id):
+            return False
+        identity = project.identity(identity_id)
+        if not 0 <= index < len(identity.attempts) or index == identity.selected_attempt:
+            return False
+        needs_attention = not identity.attempts[index].passed
+        if identity.needs_attention == needs_attention:
+            return self._document.set_field(identity_id, "selected_attempt", index)
+        stack = self._document.undo_stack
+        stack.beginMacro(f"Use attempt {index + 1} for {identity.name}")
+        try:
+            applied = self._document.set_field(identity_id, "selected_attempt", index)
+            if applied:
+                self._document.set_field(identity_id, "needs_attention", needs_attention)
+        finally:
+            stack.endMacro()
+        return applied
 
     def _on_finished(self, job: JobInfo, result: object) -> None:
         if job.job_id == self._status_job and isinstance(result, ModelStatus):

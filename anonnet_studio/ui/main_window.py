@@ -92,6 +92,7 @@ class MainWindow(QMainWindow):
         a.close_project.triggered.connect(self.files.close_project)
         a.quit.triggered.connect(self.close)
         a.settings.triggered.connect(self.show_settings_dialog)
+        a.generate_all.triggered.connect(self.generation.generate_all)
         a.zoom_fit.triggered.connect(self.timeline.view.fit_all)
         a.zoom_in.triggered.connect(lambda: self.timeline.view.zoom_by(1.25))
         a.zoom_out.triggered.connect(lambda: self.timeline.view.zoom_by(0.8))
@@ -118,6 +119,8 @@ class MainWindow(QMainWindow):
         self.generation.availability_changed.connect(
             self.identities.editor.set_generation_available
         )
+        self.generation.availability_changed.connect(a.set_generation_available)
+        self.identities.editor.generation.candidate_chosen.connect(self.generation.choose_candidate)
         self.worker.job_failed.connect(self._on_job_failed)
         self.autosave.failed.connect(lambda m: self.statusBar().showMessage(m, 10_000))
 

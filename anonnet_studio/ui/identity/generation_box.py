@@ -1,5 +1,6 @@
 """Synthetic-face settings of one person: prompt, negative prompt, seed, strength, the
-"Advanced" parameters, and the Regenerate button with the last result."""
+"Advanced" parameters, the Regenerate button with the last result, and the strip of
+earlier candidates to choose from."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
 from anonnet_studio.project.prompting import auto_prompt, effective_prompt
 from anonnet_studio.project.schema import SEED_RANGE, Identity, Project
 from anonnet_studio.ui.icons import icon
+from anonnet_studio.ui.identity.candidate_strip import CandidateStrip
 from anonnet_studio.ui.identity.collapsible import CollapsibleSection
 from anonnet_studio.ui.images import pixmap_from_rgb
 
@@ -72,11 +74,13 @@ class GenerationBox(QGroupBox):
     edit_run_finished = Signal()  # a slider was released / a spin box lost focus
     prompt_committed = Signal(object)  # str, or None for the automatic prompt
     regenerate_clicked = Signal()
+    candidate_chosen = Signal(str, int)  # identity id, attempt index to use
 
     def __init__(self, rng: random.Random, parent: QWidget | None = None) -> None:
         super().__init__("Synthetic face", parent)
         self._rng = rng
         self._auto_prompt = ""
+        self._identity_id: str | None = None
         layout = QVBoxLayout(self)
 
         prompt_row = QHBoxLayout()
@@ -149,6 +153,9 @@ class GenerationBox(QGroupBox):
         self.candidate.setScaledContents(False)
         regenerate_row.addWidget(self.candidate)
         layout.addLayout(regenerate_row)
+        self.candidates = CandidateStrip(self)
+        self.candidates.attempt_chosen.connect(self._on_attempt_chosen)
+        layout.addWidget(self.candidates)
 
     def _build_advanced(self) -> QWidget:
         body = QWidget(self)
@@ -190,6 +197,8 @@ class GenerationBox(QGroupBox):
 
     def show_identity(self, project: Project | None, identity: Identity | None) -> None:
         self.setEnabled(identity is not None)
+        self._identity_id = identity.id if identity is not None else None
+        self.candidates.show_identity(project, identity)
         if identity is None or project is None:
             self.prompt.show_text("")
             self.result_label.setText("")
@@ -244,6 +253,10 @@ class GenerationBox(QGroupBox):
         text = text.strip()
         # Typing the automatic prompt back in is the same as resetting to auto.
         self.prompt_committed.emit(None if not text or text == self._auto_prompt else text)
+
+    def _on_attempt_chosen(self, index: int) -> None:
+        if self._identity_id is not None:
+            self.candidate_chosen.emit(self._identity_id, index)
 
     def _on_strength(self, value: int) -> None:
         self.strength_value.setText(f"{value / 100:.2f}")
