@@ -8,17 +8,20 @@ import cv2
 import numpy as np
 
 from anonnet_studio.core.errors import ModelError
+from anonnet_studio.core.vision.model_files import require_model_file
 from anonnet_studio.core.vision.types import FaceDetection
 
 YUNET_FILE = "face_detection_yunet_2023mar_int8bq.onnx"
 
 
 class YuNetDetector:
-    """`detect(image)` returns faces in full-image pixels.
+    """`detect(image)` returns faces (box, 5 landmarks, score) in full-image pixels.
 
-    `max_side` downscales large frames before detection (video analysis); `None` runs at
-    full resolution, and images wider than `tile_above` are additionally scanned in
-    overlapping tiles so rows of small faces in wide group photos are not missed.
+    Video: pass `max_side` (here or per call) to downscale frames first; 640 keeps faces
+    down to ~25 px at 1080p and costs ~12 ms per 1080p frame on 2 cores, against ~85 ms
+    at full resolution. Photos: leave `max_side` unset; images larger than `tile_above`
+    are scanned at `tile_above` (for big faces, which YuNet misses at high resolution)
+    plus full-resolution overlapping tiles (for rows of small faces), then merged.
     """
 
     name = "yunet-2023mar-int8"
@@ -32,18 +35,22 @@ class YuNetDetector:
         max_side: int | None = None,
         tile_above: int = 1600,
     ) -> None:
-        if not Path(model_path).is_file():
-            raise ModelError(f"The YuNet face detector model is missing: {model_path}")
+        path = require_model_file(model_path, "YuNet face detector")
         self.score_threshold = score_threshold
         self.nms_threshold = nms_threshold
         self.max_side = max_side
         self.tile_above = tile_above
-        self._net = cv2.FaceDetectorYN.create(
-            str(model_path), "", (320, 320), score_threshold, nms_threshold, 5000
-        )
+        try:
+            self._net = cv2.FaceDetectorYN.create(
+                str(path), "", (320, 320), score_threshold, nms_threshold, 5000
+            )
+        except cv2.error as exc:
+            message = f"The YuNet face detector could not be loaded ({path}): {exc}"
+            raise ModelError(message) from exc
         self._input_size: tuple[int, int] | None = None
 
     def detect(self, image: np.ndarray, *, max_side: int | None = None) -> list[FaceDetection]:
+        """Faces in an RGB uint8 image; `max_side` overrides the constructor's default."""
         max_side = max_side if max_side is not None else self.max_side
         height, width = image.shape[:2]
         scale = 1.0

@@ -34,13 +34,34 @@ def _wrap(angle: float) -> float:
 
 
 def head_pose(landmarks68: np.ndarray, image_size: tuple[int, int]) -> HeadPose:
-    """Yaw/pitch/roll in degrees; image_size is (width, height)."""
+    """Yaw/pitch/roll in degrees of a face's 68 landmarks; image_size is (width, height).
+
+    Signs: yaw > 0 when the face turns towards the image's left, pitch > 0 when it tilts
+    up. The generic rigid model ignores expressions: a wide-open mouth (chin down, mouth
+    corners in) biases yaw by up to ~30 deg on a frontal face (lp_d18 frame 90), so
+    prefer neutral frames when choosing the most frontal one.
+    """
     width, height = image_size
     focal = float(max(width, height))
     camera = np.array([[focal, 0, width / 2], [0, focal, height / 2], [0, 0, 1]], np.float64)
     points = np.asarray(landmarks68, dtype=np.float64)[list(_LANDMARK_INDICES)]
+    # Start the solver from a frontal head at the distance the eye spacing implies.
+    # Without a start, six nearly coplanar points let it converge to a flipped solution
+    # (seen on lp_d3 frame 260: roll 167 deg for a head turned ~20 deg and tilted down).
+    eye_span_px = float(np.linalg.norm(points[3] - points[2]))
+    model_eye_span = float(np.linalg.norm(_MODEL_POINTS[3] - _MODEL_POINTS[2]))
+    distance = focal * model_eye_span / max(eye_span_px, 1.0)
+    rotation_vector = np.zeros((3, 1), np.float64)
+    translation = np.array([[0.0], [0.0], [distance]], np.float64)
     ok, rotation_vector, _ = cv2.solvePnP(
-        _MODEL_POINTS, points, camera, np.zeros(4), flags=cv2.SOLVEPNP_ITERATIVE
+        _MODEL_POINTS,
+        points,
+        camera,
+        np.zeros(4),
+        rvec=rotation_vector,
+        tvec=translation,
+        useExtrinsicGuess=True,
+        flags=cv2.SOLVEPNP_ITERATIVE,
     )
     if not ok:
         return HeadPose(yaw=90.0, pitch=90.0, roll=0.0)  # unusable: never frontal
@@ -82,6 +103,8 @@ def sharpness(image: np.ndarray, box: np.ndarray) -> float:
 
 
 def landmarks_inside_fraction(landmarks68: np.ndarray, image_size: tuple[int, int]) -> float:
+    """Fraction of the landmarks inside the (width, height) image (the reference drops
+    frames under 0.8: a face cut by the frame edge makes a poor keyframe)."""
     width, height = image_size
     points = np.asarray(landmarks68)
     inside = (
