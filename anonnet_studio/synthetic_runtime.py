@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -58,6 +58,7 @@ from anonnet_studio.project.schema import (
     Project,
     Track,
 )
+from anonnet_studio.project.settings import SYNTHETIC_FACES_KEY
 from anonnet_studio.project.settings import GenerationSettings as ProjectGenerationSettings
 
 if TYPE_CHECKING:
@@ -65,7 +66,6 @@ if TYPE_CHECKING:
 
 # project.analysis[SYNTHETIC_FACES_KEY][image key]: how a candidate image sits in its
 # keyframe and where the synthetic face's landmarks are (JSON, beside Project.images).
-SYNTHETIC_FACES_KEY = "synthetic_faces"
 LANDMARK_MODEL = "dlib-face-models"
 LIVEPORTRAIT_MODELS = ("liveportrait-safetensors", "liveportrait")
 NEEDS_ATTENTION = (
@@ -354,38 +354,59 @@ def store_result(
     # Image keys become file names in the project's array sidecar: no "/" (validation.py).
     key = f"{identity.id}-attempt-{first + verified.chosen_index}"
     created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    for attempt in verified.attempts:
-        # Only the chosen candidate is kept: the others are rejected (often still
-        # recognisable) faces that need not be stored anywhere.
-        identity.attempts.append(
-            GenerationAttempt(
-                seed=attempt.seed,
-                strength=attempt.strength,
-                steps=attempt.steps,
-                guidance=attempt.guidance,
-                distance=attempt.distance,
-                passed=attempt.passed,
-                image_key=key if attempt.index == verified.chosen_index else None,
-                created_at=created,
-            )
-        )
-    result = verified.chosen
-    project.images[key] = result.composited_crop
+    identity.attempts.extend(attempts_from_verified(verified, key, created))
+    project.images[key] = verified.chosen.composited_crop
     box = track.box_at(frame_index)
     landmarks5 = track.landmarks5_at(frame_index)
     assert box is not None and landmarks5 is not None
-    project.analysis.setdefault(SYNTHETIC_FACES_KEY, {})[key] = {
-        "identity_id": identity.id,
-        "track_id": track.id,
+    project.analysis.setdefault(SYNTHETIC_FACES_KEY, {})[key] = face_metadata(
+        identity.id, verified.chosen, synthetic68, frame_index, box, landmarks5, track.id
+    )
+    identity.selected_attempt = first + verified.chosen_index
+    identity.needs_attention = verified.needs_attention
+    return key
+
+
+def attempts_from_verified(
+    verified: VerifiedResult, image_key: str, created_at: str
+) -> list[GenerationAttempt]:
+    """Project records of every attempt of one run. Only the chosen candidate keeps an
+    image: the others were rejected (often still recognisable) and are stored nowhere."""
+    return [
+        GenerationAttempt(
+            seed=attempt.seed,
+            strength=attempt.strength,
+            steps=attempt.steps,
+            guidance=attempt.guidance,
+            distance=attempt.distance,
+            passed=attempt.passed,
+            image_key=image_key if attempt.index == verified.chosen_index else None,
+            created_at=created_at,
+        )
+        for attempt in verified.attempts
+    ]
+
+
+def face_metadata(
+    identity_id: str,
+    result: GenerationResult,
+    synthetic68: np.ndarray,
+    frame_index: int,
+    box: np.ndarray,
+    landmarks5: np.ndarray,
+    track_id: int,
+) -> dict[str, Any]:
+    """What the motion stage needs to animate a stored candidate (JSON-ready), kept in
+    `project.analysis["synthetic_faces"][image_key]`."""
+    return {
+        "identity_id": identity_id,
+        "track_id": int(track_id),
         "frame_index": int(frame_index),
         "image_to_frame": result.placement.crop_to_frame_matrix().tolist(),
         "landmarks68": np.asarray(synthetic68, np.float64).round(2).tolist(),
         "box": np.asarray(box, np.float64).round(2).tolist(),
         "landmarks5": np.asarray(landmarks5, np.float64).round(2).tolist(),
     }
-    identity.selected_attempt = first + verified.chosen_index
-    identity.needs_attention = verified.needs_attention
-    return key
 
 
 def landmark_predictor(

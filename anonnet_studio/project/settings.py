@@ -16,6 +16,9 @@ DEFAULT_NEGATIVE_PROMPT = (
     "anatomy, extra eyes, blurry, low quality, worst quality, jpeg artifacts, watermark, "
     "text, cgi, 3d render, cartoon, anime, drawing, painting, sketch, doll, plastic skin"
 )
+# Key in `Project.analysis` holding, per candidate image key, what the motion stage needs
+# to animate that synthetic face (placement in the keyframe, 68 landmarks, the face box).
+SYNTHETIC_FACES_KEY = "synthetic_faces"
 SEED_RANGE = (1000, 9999)  # the reference method draws new identities' seeds from here
 
 MaskMode = Literal["face", "head"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from anonnet_studio.project.command_base import EditCommand, find_identity
 from anonnet_studio.project.events import IdentityChanged, ProjectEvents
 from anonnet_studio.project.schema import Project
+from anonnet_studio.project.settings import SYNTHETIC_FACES_KEY
 from anonnet_studio.workers.results import GenerationDone
 
 _FIELDS = frozenset({"attempts", "selected_attempt", "needs_attention"})
@@ -33,6 +34,8 @@ class RecordGeneration(EditCommand):
         self._old_needs_attention = identity.needs_attention
         identity.attempts.extend(self.done.attempts)
         project.images.update(self.done.images)
+        faces = project.analysis.setdefault(SYNTHETIC_FACES_KEY, {})
+        faces.update(self.done.face_metadata)
         identity.selected_attempt = self._first_new + self.done.chosen_index
         identity.needs_attention = self.done.needs_attention
         self._publish(IdentityChanged(identity.id, _FIELDS))
@@ -42,6 +45,8 @@ class RecordGeneration(EditCommand):
         del identity.attempts[self._first_new :]
         for key in self.done.images:
             project.images.pop(key, None)
+        for key in self.done.face_metadata:
+            project.analysis.get(SYNTHETIC_FACES_KEY, {}).pop(key, None)
         identity.selected_attempt = self._old_selected
         identity.needs_attention = self._old_needs_attention
         self._publish(IdentityChanged(identity.id, _FIELDS))

@@ -19,7 +19,6 @@ from anonnet_studio.core.anonymize.plan import regions_at
 from anonnet_studio.core.anonymize.redaction import FrameRedactor
 from anonnet_studio.core.errors import AnonNetError
 from anonnet_studio.core.progress import CancelToken, Progress, ProgressCallback, check_cancel
-from anonnet_studio.project import schema
 from anonnet_studio.workers.requests import (
     AnalysisRequest,
     ConfigureRequest,
@@ -168,6 +167,12 @@ def generate(
 ) -> GenerationDone:
     from anonnet_studio.core.synthetic.settings import GenerationSettings
     from anonnet_studio.core.synthetic.verify import generate_verified
+    from anonnet_studio.synthetic_runtime import (
+        attempts_from_verified,
+        face_metadata,
+        landmark_predictor,
+        synthetic_landmarks,
+    )
 
     on_progress(Progress("Loading the diffusion models", 0, None))
     generator = services.generator()
@@ -196,20 +201,25 @@ def generate(
         cancel=cancel,
     )
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    # Image keys become file names in the project's sidecar: letters, digits and dashes.
     chosen_key = f"{request.identity_id}-seed{verified.chosen.settings.seed}-{now}"
-    attempts = tuple(
-        schema.GenerationAttempt(
-            seed=a.seed,
-            strength=a.strength,
-            steps=a.steps,
-            guidance=a.guidance,
-            distance=a.distance,
-            passed=a.passed,
-            image_key=chosen_key if a.index == verified.chosen_index else None,
-            created_at=now,
+    chosen_key = "".join(c if c.isalnum() or c == "-" else "-" for c in chosen_key)
+    attempts = tuple(attempts_from_verified(verified, chosen_key, now))
+    metadata = {}
+    if request.landmarks5 is not None:
+        vision = services.vision()
+        synthetic68 = synthetic_landmarks(
+            verified.chosen, vision.detector, landmark_predictor(vision, services.manager())
         )
-        for a in verified.attempts
-    )
+        metadata[chosen_key] = face_metadata(
+            request.identity_id,
+            verified.chosen,
+            synthetic68,
+            request.keyframe_index,
+            np.asarray(request.box),
+            np.asarray(request.landmarks5),
+            request.track_id,
+        )
     return GenerationDone(
         identity_id=request.identity_id,
         attempts=attempts,
@@ -218,6 +228,7 @@ def generate(
         needs_attention=verified.needs_attention,
         prompt=request.prompt,
         device=generator.device.describe(),
+        face_metadata=metadata,
     )
 
 

@@ -52,4 +52,6 @@ def generation_request(project: Project, identity_id: str) -> GenerationRequest:
         control_scales=tuple(settings.control_scales),  # type: ignore[arg-type]
         max_side=settings.max_side,
         mask_mode=settings.mask_mode,
+        track_id=track.id,
+        landmarks5=frozen_array(track.landmarks5_at(keyframe.frame_index)),
     )

@@ -171,6 +171,9 @@ class GenerationRequest:
     control_scales: tuple[float, float, float]
     max_side: int
     mask_mode: str
+    # Where the keyframe's face is (for animating the result later): track and 5 points.
+    track_id: int = -1
+    landmarks5: np.ndarray | None = None
 
     def describe(self) -> str:
         return f"Generating a face for {self.identity_name}"

@@ -70,6 +70,8 @@ class GenerationDone:
     needs_attention: bool  # no attempt passed the anonymity check
     prompt: str
     device: str
+    # image key -> what the motion stage needs to animate it (synthetic_runtime.face_metadata)
+    face_metadata: dict[str, dict] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

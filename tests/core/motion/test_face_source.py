@@ -335,7 +335,17 @@ def stand_in_generation(models: Models, donor: np.ndarray, frame: np.ndarray, tr
         settings=GenerationSettings(),
     )
     attempts = tuple(
-        VerifiedAttempt(index, 1000 + index, 0.9, 35, 8.0, distance, 0.62, distance > 0.62)
+        VerifiedAttempt(
+            index=index,
+            seed=1000 + index,
+            strength=0.9,
+            steps=35,
+            guidance=8.0,
+            distance=distance,
+            threshold=0.62,
+            face_found=True,
+            passed=distance > 0.62,
+        )
         for index, distance in enumerate((0.4, 0.9))
     )
     return face, VerifiedResult(attempts, result, chosen_index=1, needs_attention=False)
