@@ -183,10 +183,14 @@ def test_cancelling_mid_render_leaves_no_file(
     (person,) = people_by_side(talk.analysis)
     token = CancelToken()
     seen: list[int] = []
+    cancelled_at: list[int] = []
 
     def cancel_after_ten(progress: Progress) -> None:
+        # Progress is throttled, so the first report at or past frame 10 may come later;
+        # what matters is that nothing is rendered after the cancel.
         seen.append(progress.done)
-        if progress.done >= 10:
+        if progress.done >= 10 and not cancelled_at:
+            cancelled_at.append(progress.done)
             token.cancel()
 
     out_dir = tmp_path / "out"
@@ -200,5 +204,5 @@ def test_cancelling_mid_render_leaves_no_file(
             on_progress=cancel_after_ten,
             cancel=token,
         )
-    assert max(seen) < 15  # stopped promptly, between frames
+    assert max(seen) <= cancelled_at[0]  # stopped at the next frame boundary
     assert list(out_dir.iterdir()) == []  # neither the output nor a temp file
