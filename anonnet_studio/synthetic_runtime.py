@@ -50,11 +50,11 @@ from anonnet_studio.core.synthetic.verify import (
 from anonnet_studio.core.vision.landmarks import SHAPE68_FILE, DlibLandmarks68
 from anonnet_studio.core.vision.types import FaceDetector, FaceEmbedder, LandmarkPredictor
 from anonnet_studio.project.prompting import effective_prompt
+from anonnet_studio.project.render_plan import wants_synthetic_face
 from anonnet_studio.project.schema import (
     GenerationAttempt,
     Identity,
     Keyframe,
-    Method,
     Project,
     Track,
 )
@@ -86,10 +86,6 @@ class SyntheticVisionModels(Protocol):
 
     @property
     def embedder(self) -> FaceEmbedder: ...
-
-
-def wants_synthetic_face(identity: Identity) -> bool:
-    return identity.hidden and identity.method == Method.SYNTHETIC
 
 
 def prepare_synthetic_faces(

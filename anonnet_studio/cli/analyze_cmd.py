@@ -10,6 +10,7 @@ from pathlib import Path
 from anonnet_studio.cli.common import add_model_options, existing_file
 from anonnet_studio.cli.progress_bar import TerminalProgress
 from anonnet_studio.core.analysis.pipeline import analyze_video
+from anonnet_studio.core.fileio import atomic_write_text
 from anonnet_studio.project.from_analysis import project_from_analysis
 from anonnet_studio.project.io import save_project
 from anonnet_studio.project.summary import project_summary
@@ -62,6 +63,4 @@ def print_summary_table(summary: dict) -> None:
 
 
 def _write_json(path: Path, data: dict) -> None:
-    from anonnet_studio.core.fileio import atomic_write_text
-
     atomic_write_text(path, json.dumps(data, indent=2) + "\n")

@@ -124,7 +124,9 @@ def _export(project: Project, args: argparse.Namespace) -> int:
 
 def _synthetic_stage(project: Project, manager, models, progress):
     """(animated face source or None, {identity: why redacted or animated by the fallback})."""
-    if not any(i.hidden and i.method == Method.SYNTHETIC for i in project.identities):
+    from anonnet_studio.project.render_plan import wants_synthetic_face
+
+    if not any(wants_synthetic_face(i) for i in project.identities):
         return None, {}
     # Imported only here: the generative stack (torch, diffusers) is slow to import.
     from anonnet_studio.synthetic_runtime import synthetic_stage

@@ -13,6 +13,11 @@ from anonnet_studio.core.anonymize.plan import (
 from anonnet_studio.project.schema import Identity, Method, Project
 
 
+def wants_synthetic_face(identity: Identity) -> bool:
+    """The user asked for this person to be replaced by a synthetic face."""
+    return identity.hidden and identity.method == Method.SYNTHETIC
+
+
 def effective_method(
     identity: Identity, synthetic_ids: Collection[str] | None = None
 ) -> RedactionMethod:

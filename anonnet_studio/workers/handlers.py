@@ -280,11 +280,14 @@ def _synthetic_for_export(
 ) -> tuple[Any, dict[str, str]]:
     """The synthetic stage for an export, or why its people are blurred instead. Missing
     face models only downgrade synthetic people to blur; they never fail the export."""
-    from anonnet_studio.synthetic_runtime import synthetic_stage, wants_synthetic_face
+    from anonnet_studio.project.render_plan import wants_synthetic_face
 
     wanted = [i.id for i in request.project.identities if wants_synthetic_face(i)]
     if not wanted:
         return None, {}
+    # Imported only when needed: the generative stack (torch, diffusers) is slow to import.
+    from anonnet_studio.synthetic_runtime import synthetic_stage
+
     try:
         vision = models if models is not None else services.vision()
     except AnonNetError as exc:
