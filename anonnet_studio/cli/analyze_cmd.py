@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from anonnet_studio.cli.common import add_model_options, existing_file
+from anonnet_studio.cli.common import add_model_options, backend_choice, existing_file
 from anonnet_studio.cli.progress_bar import TerminalProgress
 from anonnet_studio.core.analysis.pipeline import analyze_video
 from anonnet_studio.core.fileio import atomic_write_text
@@ -46,7 +46,9 @@ def run(args: argparse.Namespace) -> int:
 
 def analyze_to_project(video: Path, args: argparse.Namespace):
     """Shared by `analyze` and `anonymize VIDEO`."""
-    models = load_vision_models(model_manager(args.models_dir, args.offline))
+    models = load_vision_models(
+        model_manager(args.models_dir, args.offline), backend_choice(args), args.device
+    )
     with TerminalProgress(enabled=not args.quiet) as progress:
         result = analyze_video(video, models, on_progress=progress)
         return project_from_analysis(result, video, on_progress=progress)

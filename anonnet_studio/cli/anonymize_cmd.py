@@ -6,9 +6,10 @@ import argparse
 import json
 from pathlib import Path
 
-from anonnet_studio.cli.common import add_model_options, existing_file
+from anonnet_studio.cli.common import add_model_options, backend_choice, existing_file
 from anonnet_studio.cli.progress_bar import TerminalProgress
 from anonnet_studio.core.errors import AnonNetError
+from anonnet_studio.project.backends import choice_for_project
 from anonnet_studio.project.io import load_project, save_project
 from anonnet_studio.project.schema import Method, Project
 from anonnet_studio.runtime import load_vision_models, model_manager
@@ -98,9 +99,12 @@ def _export(project: Project, args: argparse.Namespace) -> int:
     from anonnet_studio.project.export import export_project
 
     manager = model_manager(args.models_dir, args.offline)
-    models = load_vision_models(manager)
+    # The leak check compares embeddings, so it uses the embedder the project was analysed
+    # with, whatever --embedder says.
+    choice = choice_for_project(backend_choice(args), project)
+    models = load_vision_models(manager, choice, args.device)
     with TerminalProgress(enabled=not args.quiet) as progress:
-        synthetic, notes = _synthetic_stage(project, manager, models, progress)
+        synthetic, notes = _synthetic_stage(project, manager, models, args.device, progress)
         outcome = export_project(
             project,
             args.output,
@@ -122,7 +126,7 @@ def _export(project: Project, args: argparse.Namespace) -> int:
     return 0 if outcome.verdict == "PASS" or args.no_leak_check else 3
 
 
-def _synthetic_stage(project: Project, manager, models, progress):
+def _synthetic_stage(project: Project, manager, models, device: str, progress):
     """(animated face source or None, {identity: why redacted or animated by the fallback})."""
     from anonnet_studio.project.render_plan import wants_synthetic_face
 
@@ -131,7 +135,7 @@ def _synthetic_stage(project: Project, manager, models, progress):
     # Imported only here: the generative stack (torch, diffusers) is slow to import.
     from anonnet_studio.synthetic_runtime import synthetic_stage
 
-    return synthetic_stage(project, manager, models, on_progress=progress)
+    return synthetic_stage(project, manager, models, device=device, on_progress=progress)
 
 
 def run_report(args: argparse.Namespace) -> int:

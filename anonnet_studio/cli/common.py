@@ -6,6 +6,14 @@ import argparse
 from pathlib import Path
 
 from anonnet_studio.core.errors import MediaNotFoundError
+from anonnet_studio.core.vision.selection import (
+    AUTO,
+    BACKEND_MODELS,
+    ROLE_LABELS,
+    BackendChoice,
+)
+
+DEVICES = ("auto", "cpu", "cuda", "mps")
 
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:
@@ -14,6 +22,29 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
         "--offline", action="store_true", default=None, help="never attempt a download"
     )
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
+    parser.add_argument(
+        "--device",
+        choices=DEVICES,
+        default="auto",
+        help="where downloaded face models and the generative models run (default: auto)",
+    )
+    backends = parser.add_argument_group(
+        "face models",
+        "Each role uses the embedded model unless told otherwise. 'auto' (the default) "
+        "takes a higher-accuracy downloaded model when its weights are present (and, for "
+        "all but race, when a GPU runs it).",
+    )
+    for role, keys in BACKEND_MODELS.items():
+        backends.add_argument(
+            f"--{role}",
+            choices=(AUTO, *keys),
+            default=AUTO,
+            help=f"{ROLE_LABELS[role].lower()} (default: auto)",
+        )
+
+
+def backend_choice(args: argparse.Namespace) -> BackendChoice:
+    return BackendChoice(**{role: getattr(args, role) for role in BACKEND_MODELS})
 
 
 def existing_file(path: Path, what: str = "input") -> Path:

@@ -26,7 +26,9 @@ class TerminalProgress:
             self._bar = tqdm(
                 total=progress.total,
                 desc=progress.stage,
-                unit="f",
+                unit=progress.unit or "it",
+                unit_scale=progress.unit == "B",
+                unit_divisor=1024 if progress.unit == "B" else 1000,
                 leave=True,
                 file=sys.stderr,
                 dynamic_ncols=True,

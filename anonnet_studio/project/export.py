@@ -14,6 +14,7 @@ from anonnet_studio.core.anonymize.renderer import RenderModels, render
 from anonnet_studio.core.errors import MediaError
 from anonnet_studio.core.progress import CancelToken, ProgressCallback
 from anonnet_studio.project.audit import build_report, write_report
+from anonnet_studio.project.backends import require_matching_embedder
 from anonnet_studio.project.hashing import sha256_file, source_unchanged
 from anonnet_studio.project.render_plan import render_plan_from_project
 from anonnet_studio.project.schema import Project
@@ -51,12 +52,14 @@ def export_project(
             f"The source video {project.source.path} is missing or has changed since it was "
             "analysed; analyse it again before exporting."
         )
+    if leak_check and models is not None:
+        require_matching_embedder(project, models.embedder.name)
     plan = render_plan_from_project(
         project,
         side_by_side=side_by_side,
         crf=crf,
         leak_check=leak_check,
-        synthetic_ids=set(getattr(synthetic, "identities", ())) if synthetic else set(),
+        synthetic_ids=set(synthetic.identities) if synthetic else set(),
     )
     result = render(
         project.source.path,

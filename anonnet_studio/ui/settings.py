@@ -3,11 +3,12 @@ defaults for new people, autosave interval."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
 
+from anonnet_studio.core.vision.selection import BACKEND_MODELS, BackendChoice
 from anonnet_studio.project.schema import Method
 from anonnet_studio.workers.requests import ComputeConfig
 
@@ -23,12 +24,14 @@ class EditorSettings:
     default_method: Method = Method.BLUR
     default_mask_margin: float = 0.15  # fraction of the face size
     autosave_interval_s: int = 60
+    face_models: BackendChoice = field(default_factory=BackendChoice)
 
     def compute_config(self) -> ComputeConfig:
         return ComputeConfig(
             device=self.device,
             models_dir=Path(self.models_dir) if self.models_dir else None,
             offline=self.offline,
+            backends=self.face_models,
         )
 
     def with_changes(self, **changes: object) -> EditorSettings:
@@ -59,6 +62,9 @@ class SettingsStore:
                     self._qs.value("autosave/interval_s"), default.autosave_interval_s, 5, 3600
                 )
             ),
+            face_models=BackendChoice.from_mapping(
+                {role: self._qs.value(f"face_models/{role}") for role in BACKEND_MODELS}
+            ),
         )
 
     def save(self, settings: EditorSettings) -> None:
@@ -68,6 +74,8 @@ class SettingsStore:
         self._qs.setValue("defaults/method", settings.default_method.value)
         self._qs.setValue("defaults/mask_margin", settings.default_mask_margin)
         self._qs.setValue("autosave/interval_s", settings.autosave_interval_s)
+        for role, backend in settings.face_models.as_dict().items():
+            self._qs.setValue(f"face_models/{role}", backend)
         self._qs.sync()
 
     # -- recent files ---------------------------------------------------------------------

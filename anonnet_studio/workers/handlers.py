@@ -19,6 +19,7 @@ from anonnet_studio.core.anonymize.plan import regions_at
 from anonnet_studio.core.anonymize.redaction import FrameRedactor
 from anonnet_studio.core.errors import AnonNetError
 from anonnet_studio.core.progress import CancelToken, Progress, ProgressCallback, check_cancel
+from anonnet_studio.project.backends import choice_for_project
 from anonnet_studio.workers.requests import (
     AnalysisRequest,
     ConfigureRequest,
@@ -244,7 +245,8 @@ def export(
     models = None
     if request.leak_check:
         on_progress(Progress("Loading face models", 0, None))
-        models = services.vision()
+        # The leak check compares embeddings: use the project's own embedder.
+        models = services.vision(choice_for_project(services.config.backends, request.project))
     source, notes = _synthetic_for_export(request, services, models, on_progress, cancel)
     outcome = export_project(
         request.project,

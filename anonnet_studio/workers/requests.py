@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from anonnet_studio.core.anonymize.plan import RenderPlan, TrackGeometry
+from anonnet_studio.core.vision.selection import BackendChoice
 from anonnet_studio.project.schema import Method, Project
 
 if TYPE_CHECKING:
@@ -75,6 +76,8 @@ class ComputeConfig:
     device: str = "auto"  # auto | cpu | cuda | mps
     models_dir: Path | None = None
     offline: bool = False
+    # Which face model serves each role ("auto": embedded unless better weights are there).
+    backends: BackendChoice = dataclasses.field(default_factory=BackendChoice)
 
 
 @dataclass(frozen=True, slots=True)

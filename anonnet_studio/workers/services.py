@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from anonnet_studio.core.media.reader import VideoReader
 from anonnet_studio.core.models.manager import ModelManager
+from anonnet_studio.core.vision.selection import BackendChoice
 from anonnet_studio.workers.requests import ComputeConfig
 
 if TYPE_CHECKING:
@@ -21,7 +22,8 @@ if TYPE_CHECKING:
     from anonnet_studio.core.vision.factory import VisionModels
 
 ManagerFactory = Callable[[ComputeConfig], ModelManager]
-VisionLoader = Callable[[ModelManager], "VisionModels"]
+# (model manager, backend choice, device preference) -> loaded face models
+VisionLoader = Callable[[ModelManager, BackendChoice, str], "VisionModels"]
 
 
 def default_manager_factory(config: ComputeConfig) -> ModelManager:
@@ -29,10 +31,12 @@ def default_manager_factory(config: ComputeConfig) -> ModelManager:
     return ModelManager.from_environment(models_dir=config.models_dir, offline=config.offline)
 
 
-def default_vision_loader(manager: ModelManager) -> VisionModels:
+def default_vision_loader(
+    manager: ModelManager, choice: BackendChoice, device: str
+) -> VisionModels:
     from anonnet_studio.runtime import load_vision_models
 
-    return load_vision_models(manager)
+    return load_vision_models(manager, choice, device)
 
 
 class ComputeServices:
@@ -49,7 +53,7 @@ class ComputeServices:
         self._manager_factory = manager_factory
         self._vision_loader = vision_loader
         self._manager: ModelManager | None = None
-        self._vision: VisionModels | None = None
+        self._vision: dict[BackendChoice, VisionModels] = {}
         self._generator: SyntheticFaceGenerator | None = None
         self._reader: VideoReader | None = None
         self._reader_path: Path | None = None
@@ -62,7 +66,7 @@ class ComputeServices:
         """Use new settings; models load again on next use (a device change needs it)."""
         self._config = config
         self._manager = None
-        self._vision = None
+        self._vision = {}
         self._generator = None
 
     def manager(self) -> ModelManager:
@@ -70,11 +74,13 @@ class ComputeServices:
             self._manager = self._manager_factory(self._config)
         return self._manager
 
-    def vision(self) -> VisionModels:
-        """The embedded face models (detector, embedder, landmarks, attributes)."""
-        if self._vision is None:
-            self._vision = self._vision_loader(self.manager())
-        return self._vision
+    def vision(self, choice: BackendChoice | None = None) -> VisionModels:
+        """The face models for `choice` (default: the settings' choice). An export passes
+        the choice pinned to its project's embedder, which may load a second set."""
+        choice = choice or self._config.backends
+        if choice not in self._vision:
+            self._vision[choice] = self._vision_loader(self.manager(), choice, self._config.device)
+        return self._vision[choice]
 
     def generator(self) -> SyntheticFaceGenerator:
         """The diffusion pipeline; raises ModelUnavailableError naming a missing model."""
@@ -111,7 +117,7 @@ class ComputeServices:
     def close(self) -> None:
         """Release everything (called on the worker thread as it stops)."""
         self.close_reader()
-        self._vision = None
+        self._vision = {}
         self._generator = None
 
     def describe(self) -> dict[str, Any]:
@@ -119,4 +125,5 @@ class ComputeServices:
             "device": self._config.device,
             "offline": self._config.offline,
             "models_dir": str(self._config.models_dir) if self._config.models_dir else None,
+            "face_models": self._config.backends.as_dict(),
         }

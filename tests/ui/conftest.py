@@ -39,7 +39,7 @@ def store(tmp_path) -> SettingsStore:
     return SettingsStore(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
 
 
-def _vision_unavailable(manager: object) -> object:
+def _vision_unavailable(*_: object) -> object:
     raise AnonNetError("Face models are not loaded in this test.")
 
 

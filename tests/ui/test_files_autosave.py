@@ -100,6 +100,7 @@ def test_a_running_session_is_not_mistaken_for_a_crash(qtbot, document, tmp_path
 
 
 def test_settings_round_trip(store):
+    from anonnet_studio.core.vision.selection import BackendChoice
     from anonnet_studio.project.schema import Method
     from anonnet_studio.ui.settings import EditorSettings
 
@@ -110,6 +111,34 @@ def test_settings_round_trip(store):
         default_method=Method.PIXELATE,
         default_mask_margin=0.4,
         autosave_interval_s=30,
+        face_models=BackendChoice(embedder="arcface", landmarks="dlib", race="off"),
     )
     store.save(chosen)
     assert store.load() == chosen
+    assert store.load().compute_config().backends.embedder == "arcface"
+
+
+def test_settings_dialog_edits_the_face_model_choice(qtbot):
+    from anonnet_studio.core.vision.selection import BackendChoice
+    from anonnet_studio.ui.dialogs.settings_dialog import SettingsDialog
+    from anonnet_studio.ui.settings import EditorSettings
+
+    dialog = SettingsDialog(EditorSettings(face_models=BackendChoice(detector="yunet")))
+    qtbot.addWidget(dialog)
+    assert dialog.face_models["detector"].currentData() == "yunet"
+    assert dialog.face_models["race"].currentData() == "auto"
+    race = dialog.face_models["race"]
+    race.setCurrentIndex(race.findData("deepface"))
+    assert dialog.settings().face_models == BackendChoice(detector="yunet", race="deepface")
+
+
+def test_unknown_face_model_values_in_the_settings_file_fall_back_to_auto(store, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from anonnet_studio.ui.settings import SettingsStore
+
+    raw = QSettings(str(tmp_path / "odd.ini"), QSettings.Format.IniFormat)
+    raw.setValue("face_models/embedder", "no-such-model")
+    raw.setValue("face_models/detector", "yunet")
+    loaded = SettingsStore(raw).load().face_models
+    assert (loaded.embedder, loaded.detector) == ("auto", "yunet")

@@ -33,9 +33,9 @@ def _longest_gap_ms(ticks: list[float], start: float, end: float) -> tuple[int, 
 def test_heartbeat_keeps_ticking_while_a_clip_is_analysed(qtbot, tmp_path, record_property):
     loader_threads: list[threading.Thread] = []
 
-    def recording_loader(manager):
+    def recording_loader(*args):
         loader_threads.append(threading.current_thread())
-        return default_vision_loader(manager)
+        return default_vision_loader(*args)
 
     services = ComputeServices(
         ComputeConfig(models_dir=tmp_path / "models", offline=True),

@@ -28,7 +28,7 @@ from tests.ui.fixture_projects import fixture_project
 TIMEOUT_MS = 60_000
 
 
-def _no_models(manager: object) -> object:
+def _no_models(*_: object) -> object:
     raise AnonNetError("These tests load no face models.")
 
 

@@ -20,6 +20,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from anonnet_studio.core.vision.selection import (
+    AUTO,
+    BACKEND_LABELS,
+    BACKEND_MODELS,
+    ROLE_LABELS,
+    BackendChoice,
+)
 from anonnet_studio.project.schema import Method
 from anonnet_studio.ui.identity.editor import METHOD_LABELS
 from anonnet_studio.ui.settings import DEVICES, EditorSettings
@@ -66,6 +73,7 @@ class SettingsDialog(QDialog):
         note.setObjectName("Hint")
         form.addRow(note)
         layout.addWidget(compute)
+        layout.addWidget(self._face_models_group(settings.face_models))
 
         defaults = QGroupBox("Defaults for new people", self)
         form = QFormLayout(defaults)
@@ -109,7 +117,32 @@ class SettingsDialog(QDialog):
             default_method=Method(self.default_method.currentData()),
             default_mask_margin=self.mask_margin.value() / 100,
             autosave_interval_s=self.autosave.value(),
+            face_models=BackendChoice(
+                **{role: str(combo.currentData()) for role, combo in self.face_models.items()}
+            ),
         )
+
+    def _face_models_group(self, choice: BackendChoice) -> QGroupBox:
+        group = QGroupBox("Face models", self)
+        form = QFormLayout(group)
+        self.face_models: dict[str, QComboBox] = {}
+        for role, backends in BACKEND_MODELS.items():
+            combo = QComboBox(self)
+            combo.addItem("Automatic", AUTO)
+            for backend in backends:
+                combo.addItem(BACKEND_LABELS[backend], backend)
+            combo.setCurrentIndex(max(0, combo.findData(getattr(choice, role))))
+            self.face_models[role] = combo
+            form.addRow(ROLE_LABELS[role], combo)
+        note = QLabel(
+            "Automatic uses the embedded models, or a higher-accuracy downloaded one when its "
+            "weights are installed (on a GPU; the race classifier on any device). An export "
+            "always uses the identity embedder its project was analysed with."
+        )
+        note.setWordWrap(True)
+        note.setObjectName("Hint")
+        form.addRow(note)
+        return group
 
     def _browse_models_dir(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Model folder", self.models_dir.text())

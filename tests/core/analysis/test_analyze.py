@@ -45,9 +45,7 @@ def montage(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[int]]:
     )
     clips = [fixture_video(n) for n in ("lp_d18.mp4", "lp_d19.mp4", "lp_d18.mp4", "lp_d3.mp4")]
     path = folder / "montage.mp4"
-    cuts = make_montage(
-        [*clips, two_shot], path, size=SIZE, max_frames_per_clip=FRAMES_PER_CLIP
-    )
+    cuts = make_montage([*clips, two_shot], path, size=SIZE, max_frames_per_clip=FRAMES_PER_CLIP)
     return path, cuts
 
 

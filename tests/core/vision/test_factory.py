@@ -12,8 +12,13 @@ from anonnet_studio.core.vision.age_gender import AgeGenderEstimator
 from anonnet_studio.core.vision.detector import YuNetDetector
 from anonnet_studio.core.vision.embedder import DlibEmbedder, SFaceEmbedder
 from anonnet_studio.core.vision.emotion import EmotionEstimator
-from anonnet_studio.core.vision.factory import VisionModels, build_embedded_vision
+from anonnet_studio.core.vision.factory import (
+    EMBEDDED_VISION_MODELS,
+    VisionModels,
+    build_embedded_vision,
+)
 from anonnet_studio.core.vision.landmarks import DlibLandmarks68
+from anonnet_studio.core.vision.selection import EMBEDDED_DEFAULT, BackendChoice
 from anonnet_studio.core.vision.types import (
     FaceDetector,
     FaceEmbedder,
@@ -49,3 +54,38 @@ def test_a_model_folder_without_its_files_is_a_typed_error(
 
     with pytest.raises(ModelUnavailableError, match="YuNet"):
         build_embedded_vision(without_yunet)
+
+
+def test_the_backends_used_are_recorded(vision: VisionModels) -> None:
+    described = vision.describe()
+    assert described["backend:embedder"] == "sface"
+    assert described["backend:detector"] == "yunet"
+    assert described["backend:race"] == "off"
+
+
+def test_a_chosen_downloaded_backend_without_weights_says_how_to_get_them(tmp_path: Path) -> None:
+    from anonnet_studio.core.models.manager import ModelManager
+    from anonnet_studio.runtime import load_vision_models
+
+    manager = ModelManager.from_environment(
+        models_dir=tmp_path / "user",
+        offline=True,
+        environ={"ANONNET_MODELS_CACHE": str(tmp_path / "cache")},
+    )
+    with pytest.raises(ModelUnavailableError) as caught:
+        load_vision_models(manager, BackendChoice(race="deepface"), device="cpu")
+    assert "deepface-race" in caught.value.user_message()
+
+
+def test_auto_without_downloaded_weights_loads_the_embedded_models(tmp_path: Path) -> None:
+    from anonnet_studio.core.models.manager import ModelManager
+    from anonnet_studio.runtime import load_vision_models
+
+    manager = ModelManager.from_environment(
+        models_dir=tmp_path / "user",
+        offline=True,
+        environ={"ANONNET_MODELS_CACHE": str(tmp_path / "cache")},
+    )
+    models = load_vision_models(manager)
+    assert dict(models.backends) == EMBEDDED_DEFAULT
+    assert set(models.provenance) == set(EMBEDDED_VISION_MODELS)
