@@ -21,6 +21,7 @@ class Progress:
     done: int
     total: int | None  # None when the amount of work is unknown
     message: str = ""
+    unit: str = ""  # "B" for bytes; empty for frames, people or other items
 
     @property
     def fraction(self) -> float | None:

@@ -110,6 +110,11 @@ class KeepRedactor:
 class SyntheticFaceSource(Protocol):
     """The synthetic stage as the renderer sees it: an animated synthetic face per frame."""
 
+    @property
+    def identities(self) -> tuple[str, ...]:
+        """Identity ids this source has a synthetic face for (the others are redacted)."""
+        ...
+
     def face_patch(self, frame: np.ndarray, region: Region, mask: SoftMask) -> np.ndarray | None:
         """RGB pixels (shape of `mask.alpha` + 3) to blend over the face, or None when
         this frame has no synthetic face (the renderer then uses the fallback)."""

@@ -62,7 +62,7 @@ class _ByteProgress:
         self.emit()
 
     def emit(self) -> None:
-        self._forward(Progress(self._stage, self.done, self._total, self.message))
+        self._forward(Progress(self._stage, self.done, self._total, self.message, unit="B"))
 
 
 class ModelDownloader:

@@ -78,9 +78,9 @@ def verify_location(
     def advance(delta: int) -> None:
         nonlocal done
         done += delta
-        forward(Progress(stage, done, total))
+        forward(Progress(stage, done, total, unit="B"))
 
-    forward(Progress(stage, 0, total))
+    forward(Progress(stage, 0, total, unit="B"))
     checks = []
     for model_file in spec.files:
         path: Path = location.folder / model_file.path

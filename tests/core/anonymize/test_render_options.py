@@ -26,6 +26,8 @@ from tests.core.anonymize.helpers import (
 class BrokenSyntheticStage:
     """A synthetic stage whose generator fails on every other frame (e.g. out of memory)."""
 
+    identities = ("P1", "P2")
+
     def __init__(self) -> None:
         self.calls = 0
 
