@@ -24,7 +24,6 @@ from anonnet_studio.core.vision.fan_landmarks import (  # noqa: E402
     FAN_FILE,
     HEATMAP_SIZE,
     S3FD_REFERENCE_SCALE,
-    YUNET_REFERENCE_SCALE,
     FanLandmarks68,
     crop_face,
     crop_geometry,
@@ -127,7 +126,7 @@ def test_fixed_heatmaps_map_to_expected_pixels(tmp_path: Path) -> None:
 
     # Written out independently: a crop of 200 * (w + h) / 165 pixels centred 0.12 h above
     # the box centre; heatmap cell k (0-based) sits at (k + 0.5) / 64 of it.
-    side = 200.0 * (80.0 + 110.0) / YUNET_REFERENCE_SCALE
+    side = 200.0 * (80.0 + 110.0) / 165.0  # the default, for YuNet boxes
     origin = np.array([140.0, 135.0 - 0.12 * 110.0]) - side / 2
     expected = origin + (cells + 0.5 + step) * side / HEATMAP_SIZE
     np.testing.assert_allclose(points, expected, atol=1e-3)
