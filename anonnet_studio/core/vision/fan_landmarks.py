@@ -111,7 +111,16 @@ class FanLandmarks68:
         self._net = _load_torchscript(path, self._device)
         self._path = path
         # One probe pass: a foreign network fails here with a clear message, not mid-analysis.
-        self._forward(np.zeros((1, CROP_SIZE, CROP_SIZE, 3), dtype=np.uint8))
+        try:
+            self._forward(np.zeros((1, CROP_SIZE, CROP_SIZE, 3), dtype=np.uint8))
+        except ModelIntegrityError:
+            raise
+        except Exception as exc:  # whatever a foreign TorchScript graph raises on our input
+            raise ModelIntegrityError(
+                f"The FAN landmark model ({path}) does not accept a 256x256 RGB face crop: "
+                f"{_reason(exc)}.",
+                hint="The file is not face_alignment's 2DFAN4 network; download it again.",
+            ) from exc
 
     def landmarks68(self, image: np.ndarray, box: np.ndarray) -> np.ndarray:
         """(68, 2) float32 pixel coordinates for the face in `box` (x0, y0, x1, y1)."""
@@ -164,8 +173,19 @@ def _load_torchscript(path: Path, device: str) -> Any:
     except Exception as exc:  # torch raises RuntimeError, ValueError or zip errors
         raise ModelIntegrityError(
             f"The FAN landmark model could not be loaded ({path}): it is not a TorchScript "
-            f"archive ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}).",
+            f"archive ({_reason(exc)}).",
             hint="The file may be damaged; `anonnet-studio models verify` checks it.",
         ) from exc
     net.eval()
     return net
+
+
+def _reason(exc: BaseException) -> str:
+    """One line from a torch error: TorchScript errors end with the real message after a
+    traceback; loader errors start with it and run on into advice about checkpoints."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    line = (lines[-1] if "Traceback" in str(exc) else lines[0]) if lines else ""
+    message = line.split(". ")[0].rstrip(".")
+    return (
+        message if message.split(":")[0].endswith("Error") else f"{type(exc).__name__}: {message}"
+    )

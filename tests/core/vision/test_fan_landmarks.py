@@ -52,6 +52,15 @@ class FixedHeatmaps(nn.Module):
         return self.heatmaps.expand(x.shape[0], -1, -1, -1) + 0.0 * x.mean()
 
 
+class WrongInput(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.linear = nn.Linear(10, 68)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.linear(x)
+
+
 class WrongShape(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return nn.functional.avg_pool2d(x, 4)  # (B, 3, 64, 64)
@@ -147,6 +156,8 @@ def test_missing_corrupt_and_foreign_files(tmp_path: Path) -> None:
 def test_wrong_output_shape_is_an_integrity_error(tmp_path: Path) -> None:
     with pytest.raises(ModelIntegrityError, match=r"\(1, 3, 64, 64\)"):
         FanLandmarks68(save_scripted(WrongShape(), tmp_path), "cpu")
+    with pytest.raises(ModelIntegrityError, match="does not accept"):
+        FanLandmarks68(save_scripted(WrongInput(), tmp_path), "cpu")
 
 
 # --- face_alignment's own functions as the reference --------------------------------------
