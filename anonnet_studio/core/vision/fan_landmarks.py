@@ -110,9 +110,12 @@ class FanLandmarks68:
         self._reference_scale = reference_scale
         self._net = _load_torchscript(path, self._device)
         self._path = path
-        # One probe pass: a foreign network fails here with a clear message, not mid-analysis.
+        self._max_batch = MAX_BATCH
+        # Probe passes: a foreign network fails here with a clear message, not mid-analysis;
+        # an archive traced for batch 1 only is then run one face at a time.
+        probe = np.zeros((2, CROP_SIZE, CROP_SIZE, 3), dtype=np.uint8)
         try:
-            self._forward(np.zeros((1, CROP_SIZE, CROP_SIZE, 3), dtype=np.uint8))
+            self._forward(probe[:1])
         except ModelIntegrityError:
             raise
         except Exception as exc:  # whatever a foreign TorchScript graph raises on our input
@@ -121,6 +124,10 @@ class FanLandmarks68:
                 f"{_reason(exc)}.",
                 hint="The file is not face_alignment's 2DFAN4 network; download it again.",
             ) from exc
+        try:
+            self._forward(probe)
+        except Exception:  # any failure here only means "no batches"
+            self._max_batch = 1
 
     def landmarks68(self, image: np.ndarray, box: np.ndarray) -> np.ndarray:
         """(68, 2) float32 pixel coordinates for the face in `box` (x0, y0, x1, y1)."""
@@ -132,8 +139,9 @@ class FanLandmarks68:
             return np.zeros((0, NUM_LANDMARKS, 2), dtype=np.float32)
         geometry = [crop_geometry(np.asarray(box), self._reference_scale) for box in boxes]
         crops = np.stack([crop_face(image, center, scale) for center, scale in geometry])
+        step = self._max_batch
         heatmaps = np.concatenate(
-            [self._forward(crops[i : i + MAX_BATCH]) for i in range(0, len(crops), MAX_BATCH)]
+            [self._forward(crops[i : i + step]) for i in range(0, len(crops), step)]
         )
         peaks = heatmap_peaks(heatmaps)
         points = [

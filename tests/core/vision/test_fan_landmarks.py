@@ -61,6 +61,17 @@ class WrongInput(nn.Module):
         return self.linear(x)
 
 
+class SingleFaceOnly(nn.Module):
+    """Like an archive traced with a fixed batch of one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = RedDotNet()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x.view(1, 3, 256, 256))
+
+
 class WrongShape(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return nn.functional.avg_pool2d(x, 4)  # (B, 3, 64, 64)
@@ -111,6 +122,15 @@ def test_batch_matches_single_faces(dot_model) -> None:
     for box, points in zip(boxes, batch, strict=True):
         np.testing.assert_allclose(points, dot_model.landmarks68(image, box), atol=1e-4)
     assert dot_model.landmarks68_batch(image, []).shape == (0, 68, 2)
+
+
+def test_single_face_archive_runs_faces_one_by_one(dot_model, tmp_path: Path) -> None:
+    model = FanLandmarks68(save_scripted(SingleFaceOnly(), tmp_path), "cpu")
+    image = dot_image(240, 320, (150.3, 118.6), (170, 95))
+    boxes = [np.array(b, np.float32) for b in [(120, 70, 190, 150), (110, 60, 200, 160)]]
+    np.testing.assert_allclose(
+        model.landmarks68_batch(image, boxes), dot_model.landmarks68_batch(image, boxes)
+    )
 
 
 def test_fixed_heatmaps_map_to_expected_pixels(tmp_path: Path) -> None:
