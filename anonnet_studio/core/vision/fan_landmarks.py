@@ -111,11 +111,9 @@ class FanLandmarks68:
         self._net = _load_torchscript(path, self._device)
         self._path = path
         self._max_batch = MAX_BATCH
-        # Probe passes: a foreign network fails here with a clear message, not mid-analysis;
-        # an archive traced for batch 1 only is then run one face at a time.
-        probe = np.zeros((2, CROP_SIZE, CROP_SIZE, 3), dtype=np.uint8)
+        # One probe pass: a foreign network fails here with a clear message, not mid-analysis.
         try:
-            self._forward(probe[:1])
+            self._forward(np.zeros((1, CROP_SIZE, CROP_SIZE, 3), dtype=np.uint8))
         except ModelIntegrityError:
             raise
         except Exception as exc:  # whatever a foreign TorchScript graph raises on our input
@@ -124,10 +122,6 @@ class FanLandmarks68:
                 f"{_reason(exc)}.",
                 hint="The file is not face_alignment's 2DFAN4 network; download it again.",
             ) from exc
-        try:
-            self._forward(probe)
-        except Exception:  # any failure here only means "no batches"
-            self._max_batch = 1
 
     def landmarks68(self, image: np.ndarray, box: np.ndarray) -> np.ndarray:
         """(68, 2) float32 pixel coordinates for the face in `box` (x0, y0, x1, y1)."""
@@ -139,16 +133,27 @@ class FanLandmarks68:
             return np.zeros((0, NUM_LANDMARKS, 2), dtype=np.float32)
         geometry = [crop_geometry(np.asarray(box), self._reference_scale) for box in boxes]
         crops = np.stack([crop_face(image, center, scale) for center, scale in geometry])
-        step = self._max_batch
-        heatmaps = np.concatenate(
-            [self._forward(crops[i : i + step]) for i in range(0, len(crops), step)]
-        )
+        heatmaps = self._forward_batches(crops)
         peaks = heatmap_peaks(heatmaps)
         points = [
             _crop_to_image(peaks[i], center, scale, HEATMAP_SIZE)
             for i, (center, scale) in enumerate(geometry)
         ]
         return np.stack(points).astype(np.float32)
+
+    def _forward_batches(self, crops: np.ndarray) -> np.ndarray:
+        step = self._max_batch
+        try:
+            parts = [self._forward(crops[i : i + step]) for i in range(0, len(crops), step)]
+        except ModelIntegrityError:
+            raise
+        except Exception:
+            if step == 1 or len(crops) == 1:
+                raise
+            # An archive traced for a batch of one (or out of GPU memory): one face at a time.
+            self._max_batch = 1
+            return self._forward_batches(crops)
+        return np.concatenate(parts)
 
     def _forward(self, crops: np.ndarray) -> np.ndarray:
         """uint8 (B, 256, 256, 3) RGB crops -> float32 (B, 68, 64, 64) heatmaps."""
