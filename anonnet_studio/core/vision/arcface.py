@@ -59,7 +59,9 @@ class ArcFaceEmbedder:
     def __init__(self, weights_path: Path | str, device: str | None = None) -> None:
         weights = read_keras_weights(weights_path, "DeepFace ArcFace")
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        self._net = build_arcface(weights).to(self.device).eval()
+        # Channels-last convolutions are ~20% faster on the CPU for batches (oneDNN).
+        net = build_arcface(weights).to(self.device, memory_format=torch.channels_last)
+        self._net = net.eval()
         self.embedding_size = self._net.embedding_size
 
     def aligned_face(self, image: np.ndarray, detection: FaceDetection) -> np.ndarray:
@@ -79,9 +81,10 @@ class ArcFaceEmbedder:
 
     def embed_crops(self, crops: np.ndarray) -> np.ndarray:
         """(N, 112, 112, 3) RGB uint8 aligned crops -> (N, 512) L2-normalised float32."""
-        bgr = np.ascontiguousarray(crops[..., ::-1].transpose(0, 3, 1, 2), dtype=np.float32)
+        bgr = np.ascontiguousarray(crops[..., ::-1], dtype=np.float32)
         with torch.inference_mode():
-            batch = torch.from_numpy(bgr).to(self.device) / 255.0
+            # NHWC memory viewed as NCHW: already the channels-last layout.
+            batch = torch.from_numpy(bgr).to(self.device).permute(0, 3, 1, 2) / 255.0
             vectors = functional.normalize(self._net(batch), dim=1, eps=1e-8)
             return vectors.float().cpu().numpy()
 
