@@ -46,11 +46,12 @@ class ArcFaceEmbedder:
     """DeepFace ArcFace 512-d on the 5-point-aligned 112x112 face (BGR, 0..1, NCHW)."""
 
     name = "deepface-arcface"
-    # Cosine distance: DeepFace's published threshold for ArcFace (deepface/config/
-    # threshold.py, unchanged from 0.0.7x to 0.0.103: cosine 0.68). It was tuned on what
-    # DeepFace feeds the model by default, so we feed the same: BGR (DeepFace's
-    # `represent` flips its RGB faces back to BGR) scaled to 0..1 (normalization "base";
-    # InsightFace's RGB (x - 127.5) / 128 is only an opt-in "ArcFace" normalization there).
+    # Cosine distance: DeepFace's published threshold for ArcFace (deepface 0.0.103
+    # config/threshold.py; older releases' verification module has the same 0.68,
+    # at first written 0.6871912959056619). It was tuned on what DeepFace feeds the model
+    # by default, so we feed the same: BGR (DeepFace's `represent` flips its RGB faces
+    # back to BGR) scaled to 0..1 (normalization "base"; InsightFace's RGB
+    # (x - 127.5) / 128 is only the opt-in "ArcFace" normalization there).
     # Our crop is the 5-point ArcFace template (how ArcFace was trained) rather than
     # DeepFace's eye-levelled, padded detector box, so the threshold is not re-tuned here;
     # scripts/calibrate_embedder.py can check it once the real weights are present.
