@@ -44,7 +44,7 @@ def test_shipped_manifests_load_and_merge() -> None:
         assert manifest.get(embedded).kind == "embedded"
         assert isinstance(manifest.get(embedded).source, PackageSource)
     fan = manifest.get("face-alignment-2dfan4")
-    assert [f.path for f in fan.files] == ["2DFAN4-cd938726ad.zip", "s3fd-619a316812.pth"]
+    assert [f.path for f in fan.files] == ["2DFAN4-cd938726ad.zip"]
     for model_file in fan.files:
         source = fan.source_of(model_file)
         assert isinstance(source, UrlSource)
