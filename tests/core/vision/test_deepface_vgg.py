@@ -17,7 +17,7 @@ import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
 from anonnet_studio.core.analysis.prompt import RACES
-from anonnet_studio.core.errors import ModelIntegrityError
+from anonnet_studio.core.errors import ModelIntegrityError, ModelUnavailableError
 from anonnet_studio.core.vision.deepface_crop import (
     deepface_face,
     deepface_input,
@@ -322,3 +322,8 @@ def test_input_is_bgr_unit_range_aspect_preserving_and_zero_padded() -> None:
     inputs = deepface_input(image, detection)
     assert inputs.shape == (224, 224, 3)
     np.testing.assert_allclose(inputs[112, 112], [0.0, 0.0, 1.0], atol=1e-6)
+
+
+def test_missing_file_is_unavailable(tmp_path: Path) -> None:
+    with pytest.raises(ModelUnavailableError, match="race"):
+        DeepFaceRaceEstimator(tmp_path / RACE_FILE, device="cpu")
