@@ -125,7 +125,9 @@ class RetinaFaceDetector:
         self.score_threshold = score_threshold
         self.nms_threshold = nms_threshold
         self.max_side = max_side
-        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        if device in (None, "auto"):
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.device = torch.device(device)
         self._net = net.to(self.device)
 
     def detect(self, image: np.ndarray, *, max_side: int | None = None) -> list[FaceDetection]:

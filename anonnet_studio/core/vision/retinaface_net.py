@@ -67,6 +67,8 @@ def conv(weights: KerasWeights, name: str, *, stride: int = 1, bn: str | None = 
     kernel = conv_kernel_to_torch(layer.get("kernel")).astype(np.float32)
     bias = layer.weights.get("bias")
     bias = np.zeros(kernel.shape[0], np.float32) if bias is None else bias.astype(np.float32)
+    if bias.shape != kernel.shape[:1]:
+        raise ModelIntegrityError(f"{name!r} in {weights.source.name} has a misshapen bias.")
     if bn is not None:
         scale, shift = _bn_affine(weights, bn)
         if scale.shape[0] != kernel.shape[0]:
