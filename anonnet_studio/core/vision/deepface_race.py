@@ -15,7 +15,6 @@ import numpy as np
 import torch
 
 from anonnet_studio.core.analysis.prompt import RACES
-from anonnet_studio.core.errors import ModelIntegrityError
 from anonnet_studio.core.vision.deepface_crop import deepface_input
 from anonnet_studio.core.vision.deepface_vgg import (
     INPUT_SIZE,
@@ -40,14 +39,7 @@ class DeepFaceRaceEstimator:
 
     def __init__(self, weights_path: Path | str, device: str | None = None) -> None:
         self.device = pick_device(device)
-        net = load_vgg_face(weights_path, head=True, description="DeepFace race")
-        classes = net.head.out_channels if net.head is not None else 0
-        if classes != len(LABELS):
-            raise ModelIntegrityError(
-                f"{Path(weights_path).name} has {classes} output classes; DeepFace's race "
-                f"model has {len(LABELS)}. Is it the race model file?",
-                hint="Delete it and download it again with `anonnet-studio models download`.",
-            )
+        net = load_vgg_face(weights_path, classes=len(LABELS), description="DeepFace race")
         self._net = net.to(self.device)
 
     def face_input(self, image: np.ndarray, detection: FaceDetection) -> np.ndarray:

@@ -38,6 +38,7 @@ VGG_FACE_FILE = "vgg_face_weights.h5"
 INPUT_SIZE = 224
 BLOCKS = (2, 2, 3, 3, 3)  # 3x3 convolutions per block, each block then halves the size
 WEIGHT_LAYERS = sum(BLOCKS) + 3  # + fc6, fc7, head
+VGG_FACE_CLASSES = 2622  # the identities VGG-Face was trained on (its head, fc8)
 FC6_SIZE = INPUT_SIZE // 2 ** len(BLOCKS)  # 7: fc6 covers the whole last feature map
 
 
@@ -68,45 +69,58 @@ class VggFaceNet(nn.Module):
         return torch.flatten(self.head(self.embed(x)[:, :, None, None]), 1)
 
 
-def build_vgg_face(weights: KerasWeights, *, head: bool, description: str) -> VggFaceNet:
-    """The torch network for a DeepFace VGG-based file; `head=False` skips the last layer.
+def build_vgg_face(
+    weights: KerasWeights, *, classes: int, description: str, keep_head: bool = True
+) -> VggFaceNet:
+    """The torch network for a DeepFace VGG-based file whose head has `classes` outputs
+    (2622 for VGG-Face, 6 for race...); `keep_head=False` drops the head once checked.
 
     ModelIntegrityError (naming `description`) when the file's layers do not fit.
     """
     try:
-        return _build(list(weights), head)
+        net = _build(list(weights))
+        found = net.head.out_channels if net.head is not None else 0
+        if found != classes:
+            raise ModelIntegrityError(
+                f"its last layer has {found} output classes, the {description} model has {classes}"
+            )
     except ModelIntegrityError as exc:
         raise ModelIntegrityError(
             f"{weights.source.name} does not fit DeepFace's {description} network "
-            f"(VGG-Face layout): {exc.message}",
-            hint="Is it the right file? Delete it and download it again with "
-            "`anonnet-studio models download`.",
+            f"(VGG-Face layout): {exc.message}. Is it the right file?",
+            hint="Delete it and download it again with `anonnet-studio models download`.",
         ) from exc
+    if not keep_head:
+        net.head = None
+    return net
 
 
-def load_vgg_face(path: Path | str, *, head: bool, description: str) -> VggFaceNet:
-    return build_vgg_face(read_keras_weights(path, description), head=head, description=description)
+def load_vgg_face(
+    path: Path | str, *, classes: int, description: str, keep_head: bool = True
+) -> VggFaceNet:
+    weights = read_keras_weights(path, description)
+    return build_vgg_face(weights, classes=classes, description=description, keep_head=keep_head)
 
 
-def _build(layers: list[KerasLayerWeights], head: bool) -> VggFaceNet:
+def _build(layers: list[KerasLayerWeights]) -> VggFaceNet:
     if len(layers) != WEIGHT_LAYERS:
         raise ModelIntegrityError(
             f"it has {len(layers)} layers with weights, the network needs {WEIGHT_LAYERS}"
         )
     convs, channels = [], 3
     for layer in layers[: sum(BLOCKS)]:
-        conv = _conv(layer, channels, 3)
+        conv = _conv(layer, channels, 3, padding=1)
         convs.append(conv)
         channels = conv.out_channels
     fc6 = _conv(layers[-3], channels, FC6_SIZE)
     fc7 = _conv(layers[-2], fc6.out_channels, 1)
-    top = _conv(layers[-1], fc7.out_channels, 1) if head else None
-    return VggFaceNet(convs, fc6, fc7, top).eval()
+    head = _conv(layers[-1], fc7.out_channels, 1)
+    return VggFaceNet(convs, fc6, fc7, head).eval()
 
 
-def _conv(layer: KerasLayerWeights, in_channels: int, size: int) -> nn.Conv2d:
-    """A valid convolution from a Keras Conv2D layer (padding is applied by the caller:
-    ZeroPadding2D(1) + valid 3x3 equals torch's padding=1)."""
+def _conv(layer: KerasLayerWeights, in_channels: int, size: int, padding: int = 0) -> nn.Conv2d:
+    """A torch convolution from a Keras Conv2D layer ('valid'); `padding=1` stands for the
+    ZeroPadding2D(1) DeepFace puts before every 3x3 convolution."""
     kernel, bias = layer.get("kernel"), layer.get("bias")
     expected = (size, size, in_channels)
     if kernel.ndim != 4 or kernel.shape[:3] != expected or bias.shape != (kernel.shape[3],):
@@ -114,7 +128,7 @@ def _conv(layer: KerasLayerWeights, in_channels: int, size: int) -> nn.Conv2d:
             f"layer {layer.name!r} has kernel {kernel.shape} and bias {bias.shape}; "
             f"expected a kernel ({size}, {size}, {in_channels}, out) and a bias (out,)"
         )
-    conv = nn.Conv2d(in_channels, kernel.shape[3], size, padding=1 if size == 3 else 0)
+    conv = nn.Conv2d(in_channels, kernel.shape[3], size, padding=padding)
     with torch.no_grad():
         conv.weight.copy_(torch.from_numpy(conv_kernel_to_torch(kernel.astype(np.float32))))
         conv.bias.copy_(torch.from_numpy(bias.astype(np.float32)))
@@ -143,7 +157,12 @@ class VggFaceEmbedder:
 
     def __init__(self, weights_path: Path | str, device: str | None = None) -> None:
         self.device = pick_device(device)
-        self._net = load_vgg_face(weights_path, head=False, description="VGG-Face").to(self.device)
+        # The identity head is only checked (it tells a VGG-Face file from a race/age/
+        # gender one, whose trunks were fine-tuned), then dropped: the embedding is fc7.
+        net = load_vgg_face(
+            weights_path, classes=VGG_FACE_CLASSES, description="VGG-Face", keep_head=False
+        )
+        self._net = net.to(self.device)
         self.embedding_size = self._net.embedding_size
 
     def face_input(self, image: np.ndarray, detection: FaceDetection) -> np.ndarray:

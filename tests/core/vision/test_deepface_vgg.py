@@ -133,7 +133,7 @@ def race_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Laye
 
 @pytest.fixture(scope="module")
 def vgg_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[LayerSpec]]:
-    layers = tiny_vgg_layers(2, head=10)
+    layers = tiny_vgg_layers(2, head=2622)  # the identity head is checked, so real-sized
     path = _write(tmp_path_factory.mktemp("vgg") / VGG_FACE_FILE, layers, full_model=True)
     return path, layers
 
@@ -230,9 +230,11 @@ def test_wrong_layer_count_is_an_integrity_error(tmp_path: Path) -> None:
         DeepFaceRaceEstimator(path, device="cpu")
 
 
-def test_vgg_face_file_as_race_model_is_an_integrity_error(vgg_file) -> None:
-    with pytest.raises(ModelIntegrityError, match="10 output classes"):
+def test_swapped_files_are_integrity_errors(vgg_file, race_file) -> None:
+    with pytest.raises(ModelIntegrityError, match=r"2622 output classes.*race model has 6"):
         DeepFaceRaceEstimator(vgg_file[0], device="cpu")
+    with pytest.raises(ModelIntegrityError, match=r"6 output classes.*VGG-Face model has 2622"):
+        VggFaceEmbedder(race_file[0], device="cpu")
 
 
 def test_mismatched_kernel_is_an_integrity_error(tmp_path: Path) -> None:
