@@ -141,7 +141,10 @@ def to_tensor(inputs: np.ndarray, device: torch.device) -> torch.Tensor:
 
 
 def pick_device(device: str | None) -> torch.device:
-    return torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    """`device` as given ("cpu", "cuda", "mps"); None or "auto": CUDA when present."""
+    if device in (None, "auto"):
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    return torch.device(device)
 
 
 class VggFaceEmbedder:

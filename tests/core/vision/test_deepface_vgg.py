@@ -14,6 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+import torch
 from numpy.lib.stride_tricks import sliding_window_view
 
 from anonnet_studio.core.analysis.prompt import RACES
@@ -25,7 +26,7 @@ from anonnet_studio.core.vision.deepface_crop import (
     resize_to_input,
 )
 from anonnet_studio.core.vision.deepface_race import RACE_FILE, DeepFaceRaceEstimator
-from anonnet_studio.core.vision.deepface_vgg import VGG_FACE_FILE, VggFaceEmbedder
+from anonnet_studio.core.vision.deepface_vgg import VGG_FACE_FILE, VggFaceEmbedder, pick_device
 from anonnet_studio.core.vision.detector import YUNET_FILE, YuNetDetector
 from anonnet_studio.core.vision.types import (
     AttributeEstimator,
@@ -324,6 +325,12 @@ def test_input_is_bgr_unit_range_aspect_preserving_and_zero_padded() -> None:
     inputs = deepface_input(image, detection)
     assert inputs.shape == (224, 224, 3)
     np.testing.assert_allclose(inputs[112, 112], [0.0, 0.0, 1.0], atol=1e-6)
+
+
+def test_device_auto_prefers_cuda() -> None:
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert pick_device(None).type == pick_device("auto").type == expected
+    assert pick_device("cpu").type == "cpu"
 
 
 def test_missing_file_is_unavailable(tmp_path: Path) -> None:
