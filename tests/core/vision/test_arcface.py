@@ -24,73 +24,11 @@ from anonnet_studio.core.vision.factory import VisionModels
 from anonnet_studio.core.vision.keras_h5 import read_keras_weights
 from anonnet_studio.core.vision.types import FaceEmbedder, cosine_distance
 from tests.core.vision.conftest import load_image
+from tests.support.deepface_weights import ARCFACE_EMBEDDING as EMBEDDING
+from tests.support.deepface_weights import ARCFACE_STAGES as STAGES
+from tests.support.deepface_weights import arcface_conv as _conv
+from tests.support.deepface_weights import tiny_arcface_layers
 from tests.support.keras_h5_writer import LayerSpec, random_array, write_keras_weights
-
-STEM = 4
-# (stage, filters, blocks): conv3 has two blocks, so an identity-shortcut block is covered.
-STAGES = [(2, 4, 1), (3, 8, 2), (4, 8, 1), (5, 8, 1)]
-EMBEDDING = 16
-
-
-def _bn(rng: np.random.Generator, channels: int) -> list[tuple[str, np.ndarray]]:
-    # Moving statistics far from (0, 1), so a wrong BN formula or epsilon shows.
-    return [
-        ("gamma", (1 + random_array(rng, channels, scale=0.3)).astype(np.float32)),
-        ("beta", random_array(rng, channels, scale=0.3)),
-        ("moving_mean", random_array(rng, channels, scale=0.5)),
-        ("moving_variance", rng.uniform(0.001, 2.0, channels).astype(np.float32)),
-    ]
-
-
-def _conv(rng: np.random.Generator, size: int, cin: int, cout: int) -> list:
-    return [
-        ("kernel", random_array(rng, size, size, cin, cout, scale=(2 / (size * size * cin)) ** 0.5))
-    ]
-
-
-def _prelu(rng: np.random.Generator, channels: int) -> list:
-    return [("alpha", rng.uniform(0.05, 0.5, (1, 1, channels)).astype(np.float32))]
-
-
-def tiny_arcface_layers(seed: int = 0) -> list[LayerSpec]:
-    """DeepFace ArcFace's layers in model order, weightless ones included, tiny sizes."""
-    rng = np.random.default_rng(seed)
-    layers: list[LayerSpec] = [
-        ("input_1", []),
-        ("conv1_pad", []),
-        ("conv1_conv", _conv(rng, 3, 3, STEM)),
-        ("conv1_bn", _bn(rng, STEM)),
-        ("conv1_prelu", _prelu(rng, STEM)),
-    ]
-    channels = STEM
-    for stage, filters, blocks in STAGES:
-        for index in range(1, blocks + 1):
-            name = f"conv{stage}_block{index}"
-            if index == 1:
-                layers += [(f"{name}_0_conv", _conv(rng, 1, channels, filters))]
-            layers += [
-                (f"{name}_1_bn", _bn(rng, channels)),
-                (f"{name}_1_pad", []),
-                (f"{name}_1_conv", _conv(rng, 3, channels, filters)),
-                (f"{name}_2_bn", _bn(rng, filters)),
-                (f"{name}_1_prelu", _prelu(rng, filters)),
-                (f"{name}_2_pad", []),
-                (f"{name}_2_conv", _conv(rng, 3, filters, filters)),
-            ]
-            if index == 1:
-                layers += [(f"{name}_0_bn", _bn(rng, filters))]
-            layers += [(f"{name}_3_bn", _bn(rng, filters)), (f"{name}_add", [])]
-            channels = filters
-    dense = random_array(rng, 7 * 7 * channels, EMBEDDING, scale=(1 / (49 * channels)) ** 0.5)
-    layers += [
-        ("batch_normalization", _bn(rng, channels)),
-        ("dropout", []),
-        ("flatten", []),
-        ("dense", [("kernel", dense), ("bias", random_array(rng, EMBEDDING))]),
-        ("embedding", _bn(rng, EMBEDDING)),
-    ]
-    return layers
-
 
 # --- NumPy reference of the Keras graph (NHWC, unfolded) -------------------------------------
 

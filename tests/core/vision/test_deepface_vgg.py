@@ -35,38 +35,8 @@ from anonnet_studio.core.vision.types import (
     cosine_distance,
 )
 from tests.core.vision.conftest import load_image
-from tests.support.keras_h5_writer import LayerSpec, random_array, write_keras_weights
-
-BLOCKS = [[4, 4], [6, 6], [8, 8, 8], [8, 8, 8], [8, 8, 8]]
-FC = 16
-
-
-def tiny_vgg_layers(
-    seed: int = 0, *, head: int = 6, blocks: list[list[int]] = BLOCKS
-) -> list[LayerSpec]:
-    """DeepFace's Sequential VGG-Face layers in order, weightless ones included."""
-    rng = np.random.default_rng(seed)
-    counters: dict[str, int] = {}
-
-    def name(kind: str) -> str:
-        counters[kind] = counters.get(kind, 0) + 1
-        return f"{kind}_{counters[kind]}"
-
-    def conv(size: int, cin: int, cout: int) -> LayerSpec:
-        # He scale keeps the ReLU activations alive through 15 layers.
-        kernel = random_array(rng, size, size, cin, cout, scale=(2 / (size * size * cin)) ** 0.5)
-        return (name("conv2d"), [("kernel", kernel), ("bias", random_array(rng, cout, scale=0.01))])
-
-    layers: list[LayerSpec] = []
-    channels = 3
-    for block in blocks:
-        for out in block:
-            layers += [(name("zero_padding2d"), []), conv(3, channels, out)]
-            channels = out
-        layers.append((name("max_pooling2d"), []))
-    layers += [conv(7, channels, FC), (name("dropout"), []), conv(1, FC, FC)]
-    layers += [(name("dropout"), []), conv(1, FC, head)]
-    return [*layers, (name("flatten"), []), (name("activation"), [])]
+from tests.support.deepface_weights import FC, tiny_vgg_layers
+from tests.support.keras_h5_writer import LayerSpec, write_keras_weights
 
 
 def _write(path: Path, layers: list[LayerSpec], **kwargs: bool) -> Path:
