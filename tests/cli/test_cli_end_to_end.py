@@ -92,6 +92,18 @@ def test_unknown_person_to_keep_is_a_clear_error(two_people_clip: Path, tmp_path
     assert not out.exists()
 
 
+def test_a_chosen_face_model_that_is_not_installed_is_a_clear_error(
+    two_people_clip: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = tmp_path / "p.anonproj"
+    args = ["analyze", str(two_people_clip), "-o", str(project), "-q", "--offline"]
+    code = main([*args, "--models-dir", str(tmp_path / "models"), "--embedder", "arcface"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "deepface-arcface" in err and "Traceback" not in err
+    assert not project.exists()
+
+
 @pytest.mark.parametrize(
     ("make_input", "expected"),
     [
