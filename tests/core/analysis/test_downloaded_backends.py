@@ -33,7 +33,6 @@ from tests.support.deepface_weights import tiny_arcface_layers, tiny_vgg_layers
 from tests.support.keras_h5_writer import write_keras_weights
 from tests.support.retinaface_weights import write_tiny_retinaface
 
-
 # Saving the tiny FAN needs TorchScript, which torch deprecates (the real archive is one).
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.:FutureWarning")
 
