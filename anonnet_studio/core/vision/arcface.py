@@ -27,6 +27,7 @@ from anonnet_studio.core.vision.keras_h5 import (
     conv_kernel_to_torch,
     read_keras_weights,
 )
+from anonnet_studio.core.vision.torch_device import torch_device
 from anonnet_studio.core.vision.types import FaceDetection
 
 ARCFACE_FILE = "arcface_weights.h5"
@@ -59,9 +60,7 @@ class ArcFaceEmbedder:
 
     def __init__(self, weights_path: Path | str, device: str | None = None) -> None:
         weights = read_keras_weights(weights_path, "DeepFace ArcFace")
-        if device in (None, "auto"):
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-        self.device = torch.device(device)
+        self.device = torch_device(device)
         # Channels-last convolutions are ~20% faster on the CPU for batches (oneDNN).
         net = build_arcface(weights).to(self.device, memory_format=torch.channels_last)
         self._net = net.eval()

@@ -19,9 +19,9 @@ from anonnet_studio.core.vision.deepface_crop import deepface_input
 from anonnet_studio.core.vision.deepface_vgg import (
     INPUT_SIZE,
     load_vgg_face,
-    pick_device,
     to_tensor,
 )
+from anonnet_studio.core.vision.torch_device import torch_device
 from anonnet_studio.core.vision.types import AttributeEstimate, FaceDetection
 
 RACE_FILE = "race_model_single_batch.h5"
@@ -38,7 +38,7 @@ class DeepFaceRaceEstimator:
     name = "deepface-race"
 
     def __init__(self, weights_path: Path | str, device: str | None = None) -> None:
-        self.device = pick_device(device)
+        self.device = torch_device(device)
         net = load_vgg_face(weights_path, classes=len(LABELS), description="DeepFace race")
         self._net = net.to(self.device)
 

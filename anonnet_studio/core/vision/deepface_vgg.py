@@ -32,6 +32,7 @@ from anonnet_studio.core.vision.keras_h5 import (
     conv_kernel_to_torch,
     read_keras_weights,
 )
+from anonnet_studio.core.vision.torch_device import torch_device
 from anonnet_studio.core.vision.types import FaceDetection
 
 VGG_FACE_FILE = "vgg_face_weights.h5"
@@ -140,13 +141,6 @@ def to_tensor(inputs: np.ndarray, device: torch.device) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(inputs.transpose(0, 3, 1, 2))).to(device)
 
 
-def pick_device(device: str | None) -> torch.device:
-    """`device` as given ("cpu", "cuda", "mps"); None or "auto": CUDA when present."""
-    if device in (None, "auto"):
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    return torch.device(device)
-
-
 class VggFaceEmbedder:
     """DeepFace VGG-Face: L2-normalised fc7 (4096-d) of DeepFace's eye-levelled face crop."""
 
@@ -159,7 +153,7 @@ class VggFaceEmbedder:
     threshold = 0.68
 
     def __init__(self, weights_path: Path | str, device: str | None = None) -> None:
-        self.device = pick_device(device)
+        self.device = torch_device(device)
         # The identity head is only checked (it tells a VGG-Face file from a race/age/
         # gender one, whose trunks were fine-tuned), then dropped: the embedding is fc7.
         net = load_vgg_face(

@@ -16,9 +16,11 @@ from typing import Any
 
 import cv2
 import numpy as np
+import torch
 
 from anonnet_studio.core.errors import ModelIntegrityError
 from anonnet_studio.core.vision.model_files import require_model_file
+from anonnet_studio.core.vision.torch_device import torch_device
 
 FAN_FILE = "2DFAN4-cd938726ad.zip"
 NUM_LANDMARKS = 68
@@ -85,12 +87,6 @@ def heatmap_peaks(heatmaps: np.ndarray) -> np.ndarray:
     return peaks - 0.5
 
 
-def _default_device() -> str:
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
 class FanLandmarks68:
     """68 iBUG landmarks (jaw 0-16, brows 17-26, nose 27-35, eyes 36-47, mouth 48-67).
 
@@ -106,7 +102,7 @@ class FanLandmarks68:
         reference_scale: float = YUNET_REFERENCE_SCALE,
     ) -> None:
         path = require_model_file(model_path, "FAN 68-point landmark")
-        self._device = device or _default_device()
+        self._device = torch_device(device)
         self._reference_scale = reference_scale
         self._net = _load_torchscript(path, self._device)
         self._path = path
@@ -175,8 +171,7 @@ class FanLandmarks68:
             return out.float().cpu().numpy()
 
 
-def _load_torchscript(path: Path, device: str) -> Any:
-    import torch
+def _load_torchscript(path: Path, device: torch.device) -> Any:
 
     try:
         with warnings.catch_warnings():

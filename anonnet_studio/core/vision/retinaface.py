@@ -20,6 +20,7 @@ import torch
 from anonnet_studio.core.errors import ModelIntegrityError
 from anonnet_studio.core.vision.keras_h5 import read_keras_weights
 from anonnet_studio.core.vision.retinaface_net import STRIDES, build_retinaface
+from anonnet_studio.core.vision.torch_device import torch_device
 from anonnet_studio.core.vision.types import FaceDetection
 
 RETINAFACE_FILE = "retinaface.h5"
@@ -129,9 +130,7 @@ class RetinaFaceDetector:
         self.score_threshold = score_threshold
         self.nms_threshold = nms_threshold
         self.max_side = max_side
-        if device in (None, "auto"):
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-        self.device = torch.device(device)
+        self.device = torch_device(device)
         # Channels-last convolutions are ~15% faster on the CPU (oneDNN), not slower on CUDA.
         self._net = net.to(self.device, memory_format=torch.channels_last)
 

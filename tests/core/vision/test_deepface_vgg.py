@@ -26,8 +26,9 @@ from anonnet_studio.core.vision.deepface_crop import (
     resize_to_input,
 )
 from anonnet_studio.core.vision.deepface_race import RACE_FILE, DeepFaceRaceEstimator
-from anonnet_studio.core.vision.deepface_vgg import VGG_FACE_FILE, VggFaceEmbedder, pick_device
+from anonnet_studio.core.vision.deepface_vgg import VGG_FACE_FILE, VggFaceEmbedder
 from anonnet_studio.core.vision.detector import YUNET_FILE, YuNetDetector
+from anonnet_studio.core.vision.torch_device import torch_device as pick_device
 from anonnet_studio.core.vision.types import (
     AttributeEstimator,
     FaceDetection,
