@@ -13,12 +13,16 @@ from tests.support.keras_h5_writer import LayerSpec, random_array
 
 BLOCKS = [[4, 4], [6, 6], [8, 8, 8], [8, 8, 8], [8, 8, 8]]
 FC = 16
+# The downloaded files' sizes (benchmarks build random networks of the real cost).
+REAL_VGG_BLOCKS = [[64, 64], [128, 128], [256, 256, 256], [512, 512, 512], [512, 512, 512]]
+REAL_VGG_FC = 4096
 
 
 def tiny_vgg_layers(
-    seed: int = 0, *, head: int = 6, blocks: list[list[int]] = BLOCKS
+    seed: int = 0, *, head: int = 6, blocks: list[list[int]] = BLOCKS, fc: int = FC
 ) -> list[LayerSpec]:
-    """DeepFace's Sequential VGG-Face layers in order, weightless ones included."""
+    """DeepFace's Sequential VGG-Face layers in order, weightless ones included. `blocks`
+    and `fc` set the widths (real: REAL_VGG_BLOCKS, REAL_VGG_FC)."""
     rng = np.random.default_rng(seed)
     counters: dict[str, int] = {}
 
@@ -38,8 +42,8 @@ def tiny_vgg_layers(
             layers += [(name("zero_padding2d"), []), conv(3, channels, out)]
             channels = out
         layers.append((name("max_pooling2d"), []))
-    layers += [conv(7, channels, FC), (name("dropout"), []), conv(1, FC, FC)]
-    layers += [(name("dropout"), []), conv(1, FC, head)]
+    layers += [conv(7, channels, fc), (name("dropout"), []), conv(1, fc, fc)]
+    layers += [(name("dropout"), []), conv(1, fc, head)]
     return [*layers, (name("flatten"), []), (name("activation"), [])]
 
 
@@ -49,6 +53,10 @@ ARCFACE_STEM = 4
 # (stage, filters, blocks): conv3 has two blocks, so an identity-shortcut block is covered.
 ARCFACE_STAGES = [(2, 4, 1), (3, 8, 2), (4, 8, 1), (5, 8, 1)]
 ARCFACE_EMBEDDING = 16
+# DeepFace's ResNet34: stem 64, blocks 3/4/6/3 of 64/128/256/512 filters, 512-d.
+REAL_ARCFACE_STEM = 64
+REAL_ARCFACE_STAGES = [(2, 64, 3), (3, 128, 4), (4, 256, 6), (5, 512, 3)]
+REAL_ARCFACE_EMBEDDING = 512
 
 
 def _arc_bn(rng: np.random.Generator, channels: int) -> list[tuple[str, np.ndarray]]:
@@ -71,18 +79,25 @@ def _arc_prelu(rng: np.random.Generator, channels: int) -> list:
     return [("alpha", rng.uniform(0.05, 0.5, (1, 1, channels)).astype(np.float32))]
 
 
-def tiny_arcface_layers(seed: int = 0) -> list[LayerSpec]:
-    """DeepFace ArcFace's layers in model order, weightless ones included, tiny sizes."""
+def tiny_arcface_layers(
+    seed: int = 0,
+    *,
+    stem: int = ARCFACE_STEM,
+    stages: list[tuple[int, int, int]] = ARCFACE_STAGES,
+    embedding: int = ARCFACE_EMBEDDING,
+) -> list[LayerSpec]:
+    """DeepFace ArcFace's layers in model order, weightless ones included; tiny sizes by
+    default (real: REAL_ARCFACE_STEM, REAL_ARCFACE_STAGES, REAL_ARCFACE_EMBEDDING)."""
     rng = np.random.default_rng(seed)
     layers: list[LayerSpec] = [
         ("input_1", []),
         ("conv1_pad", []),
-        ("conv1_conv", arcface_conv(rng, 3, 3, ARCFACE_STEM)),
-        ("conv1_bn", _arc_bn(rng, ARCFACE_STEM)),
-        ("conv1_prelu", _arc_prelu(rng, ARCFACE_STEM)),
+        ("conv1_conv", arcface_conv(rng, 3, 3, stem)),
+        ("conv1_bn", _arc_bn(rng, stem)),
+        ("conv1_prelu", _arc_prelu(rng, stem)),
     ]
-    channels = ARCFACE_STEM
-    for stage, filters, blocks in ARCFACE_STAGES:
+    channels = stem
+    for stage, filters, blocks in stages:
         for index in range(1, blocks + 1):
             name = f"conv{stage}_block{index}"
             if index == 1:
@@ -100,14 +115,12 @@ def tiny_arcface_layers(seed: int = 0) -> list[LayerSpec]:
                 layers += [(f"{name}_0_bn", _arc_bn(rng, filters))]
             layers += [(f"{name}_3_bn", _arc_bn(rng, filters)), (f"{name}_add", [])]
             channels = filters
-    dense = random_array(
-        rng, 7 * 7 * channels, ARCFACE_EMBEDDING, scale=(1 / (49 * channels)) ** 0.5
-    )
+    dense = random_array(rng, 7 * 7 * channels, embedding, scale=(1 / (49 * channels)) ** 0.5)
     layers += [
         ("batch_normalization", _arc_bn(rng, channels)),
         ("dropout", []),
         ("flatten", []),
-        ("dense", [("kernel", dense), ("bias", random_array(rng, ARCFACE_EMBEDDING))]),
-        ("embedding", _arc_bn(rng, ARCFACE_EMBEDDING)),
+        ("dense", [("kernel", dense), ("bias", random_array(rng, embedding))]),
+        ("embedding", _arc_bn(rng, embedding)),
     ]
     return layers

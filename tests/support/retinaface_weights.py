@@ -14,6 +14,14 @@ UNITS = (2, 1, 1, 1)  # units per stage (real: 3, 4, 6, 3)
 FPN = 8  # real: 256
 SSH_HALF = 4  # context branch width (real: 128); the SSH output is 4 * SSH_HALF wide
 ANCHORS = 2
+# serengil's retinaface.h5 (InsightFace RetinaFace-R50), for benchmarks at the real cost.
+REAL_SIZES = {
+    "stem": 64,
+    "mids": (64, 128, 256, 512),
+    "units": (3, 4, 6, 3),
+    "fpn": 256,
+    "ssh_half": 128,
+}
 
 
 def _bn(rng: np.random.Generator, name: str, ch: int) -> LayerSpec:
@@ -38,7 +46,16 @@ def _conv(
     return name, weights
 
 
-def tiny_layers(rng: np.random.Generator) -> list[LayerSpec]:
+def tiny_layers(
+    rng: np.random.Generator,
+    *,
+    stem: int = STEM,
+    mids: tuple[int, ...] = MIDS,
+    units: tuple[int, ...] = UNITS,
+    fpn: int = FPN,
+    ssh_half: int = SSH_HALF,
+) -> list[LayerSpec]:
+    """serengil's layers; tiny widths by default, `**REAL_SIZES` for the real network."""
     layers: list[LayerSpec] = [
         (
             "bn_data",
@@ -49,12 +66,12 @@ def tiny_layers(rng: np.random.Generator) -> list[LayerSpec]:
                 ("moving_variance", np.full(3, 60.0**2, np.float32)),
             ],
         ),
-        _conv(rng, "conv0", 7, 3, STEM, bias=False),
-        _bn(rng, "bn0", STEM),
+        _conv(rng, "conv0", 7, 3, stem, bias=False),
+        _bn(rng, "bn0", stem),
     ]
-    cin = STEM
-    for stage, (mid, units) in enumerate(zip(MIDS, UNITS, strict=True), start=1):
-        for unit in range(1, units + 1):
+    cin = stem
+    for stage, (mid, count) in enumerate(zip(mids, units, strict=True), start=1):
+        for unit in range(1, count + 1):
             p = f"stage{stage}_unit{unit}"
             layers += [
                 _bn(rng, f"{p}_bn1", cin),
@@ -70,19 +87,19 @@ def tiny_layers(rng: np.random.Generator) -> list[LayerSpec]:
     layers.append(_bn(rng, "bn1", cin))
     for name, k, ch_in in (
         ("ssh_c3_lateral", 1, cin),
-        ("ssh_c2_lateral", 1, MIDS[3]),
-        ("ssh_c2_aggr", 3, FPN),
-        ("ssh_m1_red_conv", 1, MIDS[2]),
-        ("ssh_c1_aggr", 3, FPN),
+        ("ssh_c2_lateral", 1, mids[3]),
+        ("ssh_c2_aggr", 3, fpn),
+        ("ssh_m1_red_conv", 1, mids[2]),
+        ("ssh_c1_aggr", 3, fpn),
     ):
-        layers += [_conv(rng, name, k, ch_in, FPN, bias=True), _bn(rng, f"{name}_bn", FPN)]
+        layers += [_conv(rng, name, k, ch_in, fpn, bias=True), _bn(rng, f"{name}_bn", fpn)]
     for m in ("ssh_m3_det", "ssh_m2_det", "ssh_m1_det"):
         for name, ch_in, ch_out in (
-            ("conv1", FPN, 2 * SSH_HALF),
-            ("context_conv1", FPN, SSH_HALF),
-            ("context_conv2", SSH_HALF, SSH_HALF),
-            ("context_conv3_1", SSH_HALF, SSH_HALF),
-            ("context_conv3_2", SSH_HALF, SSH_HALF),
+            ("conv1", fpn, 2 * ssh_half),
+            ("context_conv1", fpn, ssh_half),
+            ("context_conv2", ssh_half, ssh_half),
+            ("context_conv3_1", ssh_half, ssh_half),
+            ("context_conv3_2", ssh_half, ssh_half),
         ):
             layers += [
                 _conv(rng, f"{m}_{name}", 3, ch_in, ch_out, bias=True),
@@ -95,7 +112,7 @@ def tiny_layers(rng: np.random.Generator) -> list[LayerSpec]:
                     rng,
                     f"face_rpn_{head}_stride{stride}",
                     1,
-                    4 * SSH_HALF,
+                    4 * ssh_half,
                     per_anchor * ANCHORS,
                     bias=True,
                 )
