@@ -3,9 +3,12 @@
 Every role has an embedded backend that ships inside installed packages (works offline,
 fast on a CPU) and may have higher-accuracy downloaded ones. "auto" takes a downloaded
 backend only when its weights are present and, for the per-frame roles, only on a GPU:
-RetinaFace, ArcFace, VGG-Face and FAN cost 0.1-1 s per call on a laptop CPU, which would
-turn a faster-than-playback analysis into a slower-than-real-time one. The race
-classifier runs a few times per person, so "auto" uses it on any device. An explicit
+RetinaFace, VGG-Face and FAN cost 0.3-0.6 s per call on a 2-core CPU, 8-150x the
+embedded models (scripts/bench_backends.py), which would turn a faster-than-playback
+analysis into a slower-than-real-time one. ArcFace is cheaper (~1.4x SFace) but its
+threshold is DeepFace's, not calibrated on our crops, so on a CPU "auto" keeps the
+calibrated SFace. The race classifier runs a few times per person, so "auto" uses it on
+any device. An explicit
 choice is always honoured (and fails with a clear message when its weights are missing).
 """
 
