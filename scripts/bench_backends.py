@@ -388,19 +388,17 @@ def main() -> int:
             warm,
             "per frame",
         )
+    embedders = (
+        ("sface", sface),
+        ("dlib", dlib_embedder),
+        ("arcface", arcface),
+        ("vgg-face", vgg),
+    )
     for case, faces in (("s18 face", s18_faces), ("couple face", couple_faces)):
         rows += compare(
             "embedder",
             case,
-            [
-                (name, cycle(faces, lambda f, m=model: m.embed(*f)))
-                for name, model in (
-                    ("sface", sface),
-                    ("dlib", dlib_embedder),
-                    ("arcface", arcface),
-                    ("vgg-face", vgg),
-                )
-            ],
+            [(name, cycle(faces, lambda f, m=model: m.embed(*f))) for name, model in embedders],
             rep,
             warm,
             "per face",
@@ -415,12 +413,7 @@ def main() -> int:
             case,
             [
                 (name, lambda _i, m=model, im=image, b=batch: m.embed_batch(im, b))
-                for name, model in (
-                    ("sface", sface),
-                    ("dlib", dlib_embedder),
-                    ("arcface", arcface),
-                    ("vgg-face", vgg),
-                )
+                for name, model in embedders
             ],
             rep,
             warm,
