@@ -10,6 +10,7 @@ from anonnet_studio.core.errors import ModelUnavailableError, OperationCancelled
 from anonnet_studio.core.models import ModelManager
 from anonnet_studio.core.progress import CancelToken, Progress
 from tests.core.models.download_support import (
+    HUB_COMMIT,
     FakeServer,
     listing,
     make_manager,
@@ -19,7 +20,7 @@ from tests.core.models.download_support import (
 )
 
 REPO = "someone/tiny-parser"
-REVISION = "abc123"
+REVISION = HUB_COMMIT
 FILENAME = "weights/79999_iter.pth"
 PAYLOAD = random_bytes(900_000, seed=3)
 HUB_PATH = f"/{REPO}/resolve/{REVISION}/{FILENAME}"

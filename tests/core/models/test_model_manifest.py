@@ -25,7 +25,7 @@ VALID_MODEL: dict[str, Any] = {
     "kind": "downloaded",
     "licence": "CC0-1.0",
     "revision": "r1",
-    "source": {"type": "huggingface", "repo": "owner/tiny", "revision": "r1"},
+    "source": {"type": "huggingface", "repo": "owner/tiny", "revision": "ab" * 20},
     "files": [{"path": "weights/model.bin", "size": 10, "sha256": "ab" * 32}],
 }
 
@@ -46,16 +46,21 @@ def test_shipped_manifests_load_and_merge() -> None:
     fan = manifest.get("face-alignment-2dfan4")
     assert [f.path for f in fan.files] == ["2DFAN4-cd938726ad.zip"]
     for model_file in fan.files:
-        source = fan.source_of(model_file)
-        assert isinstance(source, UrlSource)
-        assert source.url.endswith(model_file.path)
+        first, mirror = fan.sources_of(model_file)
+        assert isinstance(first, UrlSource) and first.url.endswith(model_file.path)
+        assert isinstance(mirror, HubSource) and mirror.path_for(model_file).endswith(
+            model_file.path
+        )
         # torch.hub naming: the hex digits in the file name start the file's sha256.
         assert model_file.sha256 is not None
         assert model_file.sha256.startswith(model_file.path.split("-")[1].split(".")[0])
-    bisenet = manifest.get("bisenet-face-parsing")
-    assert bisenet.source == HubSource("vivym/face-parsing-bisenet", "main")
-    race = manifest.get("deepface-race")
-    assert race.files[0].sha256 is None  # recorded on first download instead
+    (parser_file,) = manifest.get("bisenet-face-parsing").files
+    assert (
+        parser_file.sha256 is not None
+        and len(manifest.get("bisenet-face-parsing").sources_of(parser_file)) == 2
+    )
+    vgg = manifest.get("deepface-vgg-face")
+    assert vgg.files[0].sha256 is None and vgg.files[0].no_public_hash
 
 
 def test_duplicate_names_across_files_are_rejected(tmp_path: Path) -> None:
