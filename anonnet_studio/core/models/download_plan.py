@@ -192,9 +192,11 @@ def _existing_ancestor(folder: Path) -> Path:
 
 
 class SetProgress:
-    """One progress stream for the whole plan: bytes done of all models, and bytes left."""
+    """Per-model progress of a plan's downloads, each carrying the bytes left for the set.
 
-    STAGE = "Downloading models"
+    Every model gets its own stage ("[2/5] liveportrait"), with that model's bytes as done
+    and total, and a message ending in the bytes still to come over all the models.
+    """
 
     def __init__(self, plan: DownloadPlan, callback: ProgressCallback | None) -> None:
         self._plan = plan
@@ -205,20 +207,20 @@ class SetProgress:
 
     def model(self, index: int) -> ProgressCallback:
         """The callback to pass to the download of `plan.models[index]`."""
-        count = len(self._plan.models)
-        name = self._plan.models[index].spec.name
+        model_plan = self._plan.models[index]
+        stage = f"[{index + 1}/{len(self._plan.models)}] {model_plan.spec.name}"
         self._last = 0
 
         def forward(progress: Progress) -> None:
             self._last = progress.done
             if self._callback is None:
                 return
-            done = self._finished + progress.done
-            left = None if self._total is None else max(0, self._total - done)
-            message = f"{index + 1}/{count} {name}: {progress.message}".rstrip(": ")
-            if left is not None:
-                message += f"; {format_bytes(left)} left"
-            self._callback(Progress(self.STAGE, done, self._total, message, unit="B"))
+            total = model_plan.total if model_plan.total is not None else progress.total
+            message = progress.message
+            if self._total is not None:
+                left = max(0, self._total - self._finished - progress.done)
+                message = f"{message}; {format_bytes(left)} of {format_bytes(self._total)} left"
+            self._callback(Progress(stage, progress.done, total, message.lstrip("; "), unit="B"))
 
         return forward
 
