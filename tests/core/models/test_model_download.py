@@ -360,3 +360,17 @@ def test_backoff_doubles_up_to_its_cap() -> None:
     assert [backoff.delay(n) for n in range(1, 8)] == [1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0]
     assert backoff.delay(10_000) == 30.0
     assert Backoff(base_s=0.0).delay(3) == 0.0
+
+
+def test_a_flaky_connection_that_keeps_making_progress_is_not_given_up(
+    fake_server: FakeServer, tmp_path: Path
+) -> None:
+    # Five drops in a row would exhaust two attempts, but each one delivered new bytes.
+    fake_server.add(PATH, PAYLOAD, drop_first=5, drop_after=200_000)
+    manager = _manager(fake_server, tmp_path, max_attempts=2)
+
+    manager.download("tiny")
+
+    ranges = [r.range for r in fake_server.gets(PATH)]
+    assert ranges == [None] + [f"bytes={n * 200_000}-" for n in range(1, 6)]
+    assert manager.file("tiny", "weights.bin").read_bytes() == PAYLOAD
