@@ -27,7 +27,7 @@ from anonnet_studio.core.models.manifest import (
     PackageSource,
     load_manifest_dir,
 )
-from anonnet_studio.core.models.stores import LocalPathSettings, TrustedHashes
+from anonnet_studio.core.models.stores import LocalPathSettings, TrustedHash, TrustedHashes
 from anonnet_studio.core.models.verify import VerifyReport, verify_location
 from anonnet_studio.core.progress import CancelToken, ProgressCallback
 from anonnet_studio.core.resources import resources_dir
@@ -51,9 +51,11 @@ class ModelManager:
         max_attempts: int = 3,
         settings_path: Path | None = None,
         hf_endpoint: str | None = None,
+        retry_delay_s: float = 1.0,
     ) -> None:
         """`settings_path` holds `set_local_path` choices (default: in `cache_dir`);
-        `hf_endpoint` overrides the Hugging Face Hub address (mirrors, tests)."""
+        `hf_endpoint` overrides the Hugging Face Hub address (mirrors, tests);
+        `retry_delay_s` is the first backoff before a failed download is retried."""
         self.manifest = manifest
         self.user_dir = user_dir
         self.cache_dir = cache_dir
@@ -61,7 +63,10 @@ class ModelManager:
         self._local_paths = LocalPathSettings(settings_path or cache_dir / "model-locations.json")
         self._trusted = TrustedHashes(cache_dir / "trusted-sha256.json")
         self._downloader = ModelDownloader(
-            DownloadSettings(http_timeout_s, max(1, max_attempts), hf_endpoint), self._trusted
+            DownloadSettings(
+                http_timeout_s, max(1, max_attempts), hf_endpoint, max(0.0, retry_delay_s)
+            ),
+            self._trusted,
         )
 
     @classmethod
@@ -208,6 +213,22 @@ class ModelManager:
         return self._downloader.download(
             spec, self.cache_folder(name), on_progress=on_progress, cancel=cancel
         )
+
+    def remote_size(self, name: str, relpath: str) -> int | None:
+        """The size a source reports for a file the manifest gives no size for (network).
+
+        None when offline, when no source answers, or when none announces a size.
+        """
+        spec = self.manifest.get(name)
+        model_file = spec.find_file(relpath)
+        if model_file is None or self.offline or spec.kind != "downloaded":
+            return model_file.size if model_file is not None else None
+        return self._downloader.remote_size(spec, model_file)
+
+    def recorded_hash(self, name: str, relpath: str) -> TrustedHash | None:
+        """The sha256 recorded on download for a file the manifest pins no hash for."""
+        spec = self.manifest.get(name)
+        return self._trusted.get(spec.name, spec.revision, relpath)
 
     def verify(
         self,
