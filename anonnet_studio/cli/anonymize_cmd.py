@@ -173,6 +173,12 @@ def _report_outcome(outcome: ExportOutcome, args: argparse.Namespace) -> int:
     if outcome.report_paths:
         print(f"Audit report: {outcome.report_paths[0]} and {outcome.report_paths[1]}")
     print(f"Leak check: {outcome.verdict} ({outcome.leaks_covered} leak(s) found and covered)")
+    if outcome.checker_blind:
+        print(
+            "The leak check's face detector found none of the tracked faces in the original "
+            "frames, so it cannot vouch for this export: check its model "
+            "(`anonnet-studio models verify`)."
+        )
     return 0 if outcome.verdict == "PASS" or args.no_leak_check else 3
 
 

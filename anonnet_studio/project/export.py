@@ -30,6 +30,8 @@ class ExportOutcome:
     leaks_covered: int
     fallbacks: dict[str, str] = field(default_factory=dict)
     report_paths: tuple[Path, Path] | tuple[()] = ()
+    # The leak check's detector found none of the tracked faces: its clean result is void.
+    checker_blind: bool = False
 
 
 def export_project(
@@ -105,6 +107,7 @@ def export_project(
         leaks_covered=report["checks"]["leaks_found_and_covered"],
         fallbacks={**result.method_fallbacks, **(notes or {})},
         report_paths=paths,
+        checker_blind=report["checks"]["leak_check_saw_the_tracked_faces"] is False,
     )
 
 
