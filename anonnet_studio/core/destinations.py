@@ -7,7 +7,8 @@ anything is computed, `check_destinations` refuses, with one clear sentence:
 - an output that is an input, by resolved path or by the same-file test (so symlinks
   and hard links count), even with `overwrite`: the source is never modified;
 - two outputs that are the same file, or one inside another's folder;
-- an output whose folder is missing or not writable, or that is a folder itself;
+- an output whose folder is missing or not writable, that is a folder itself, or whose
+  name is longer than the file system allows;
 - an output that already exists, unless `overwrite` is given (the existing-output
   policy: nothing a user made is replaced unless they said so).
 """
@@ -90,11 +91,25 @@ def _check_writable(output: PathRole) -> None:
         raise DestinationError(
             f"Cannot write the {output.role} {path}: the folder {parent} does not exist."
         )
+    limit = _name_limit(parent)
+    if len(os.fsencode(path.name)) > limit:
+        raise DestinationError(
+            f"Cannot write the {output.role}: its name is {len(os.fsencode(path.name))} "
+            f"bytes long, and the file system allows {limit}.",
+            hint="Choose a shorter name.",
+        )
     if not os.access(parent, os.W_OK | os.X_OK):
         raise DestinationError(
             f"Cannot write the {output.role} {path}: no permission to write in {parent}.",
             hint="Choose another folder.",
         )
+
+
+def _name_limit(folder: Path) -> int:
+    try:
+        return int(os.pathconf(folder, "PC_NAME_MAX"))
+    except (AttributeError, OSError, ValueError):  # no pathconf on Windows
+        return 255
 
 
 def _same(first: Path, second: Path) -> bool:
