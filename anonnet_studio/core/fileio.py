@@ -94,9 +94,11 @@ class TempFile:
         if final_name is not None:
             self.final_path = self.folder / final_name
         os.fsync(self.fd)
+        # Closed first: Windows cannot rename a file that is open. Our live pid still
+        # protects it from sweeps until the rename.
+        self._close()
         os.replace(self.path, self.final_path)
         self._done = True
-        self._close()
         fsync_dir(self.folder)
         return self.final_path
 
