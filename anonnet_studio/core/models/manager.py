@@ -7,7 +7,9 @@ Resolution order for a model (the first place holding *every* file wins):
 4. the download cache, `cache_dir/<name>/<revision>/`.
 
 `resolve` never touches the network. `download` is the only method that does, and it
-refuses in offline mode before opening any connection.
+refuses in offline mode before opening any connection. `resolve` (and so `file`, and every
+loader fed by them) checks each file against its known sha256 before handing the folder
+out (`integrity.py`): a changed model is a `ModelIntegrityError`, never loaded.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 from anonnet_studio.core.errors import ModelError, ModelUnavailableError
 from anonnet_studio.core.models.downloader import DownloadSettings, ModelDownloader
 from anonnet_studio.core.models.embedded import package_dir
+from anonnet_studio.core.models.integrity import VerificationCache, require_intact
 from anonnet_studio.core.models.location import ModelLocation, ModelOrigin
 from anonnet_studio.core.models.manifest import (
     Manifest,
@@ -62,6 +65,7 @@ class ModelManager:
         self.offline = offline
         self._local_paths = LocalPathSettings(settings_path or cache_dir / "model-locations.json")
         self._trusted = TrustedHashes(cache_dir / "trusted-sha256.json")
+        self._verified = VerificationCache(cache_dir / "verified-files.json")
         self._downloader = ModelDownloader(
             DownloadSettings(
                 http_timeout_s, max(1, max_attempts), hf_endpoint, max(0.0, retry_delay_s)
@@ -129,11 +133,15 @@ class ModelManager:
         """The folder holding the model's files (laid out as in the manifest).
 
         Never downloads. Raises `ModelUnavailableError` saying which files are missing and
-        where to put them or which command downloads them.
+        where to put them or which command downloads them, and `ModelIntegrityError` when
+        a file differs from its known sha256 (checked on every call, hashed only when the
+        file changed on disk).
         """
+        spec = self.manifest.get(name)
         location = self.locate(name)
         if location is None:
-            raise self._unavailable(self.manifest.get(name))
+            raise self._unavailable(spec)
+        require_intact(spec, location, self._trusted, self._verified)
         return location.folder
 
     def is_available(self, name: str) -> bool:
