@@ -22,7 +22,7 @@ from liveportrait_testing import (
 )
 from safetensors.torch import save_file
 
-from anonnet_studio.core.errors import ModelError, ModelUnavailableError
+from anonnet_studio.core.errors import ModelError, ModelIntegrityError, ModelUnavailableError
 from anonnet_studio.core.models import ModelManager, load_manifest_file
 from anonnet_studio.core.motion.liveportrait import (
     AnimatorOptions,
@@ -33,6 +33,7 @@ from anonnet_studio.core.motion.liveportrait import (
 from anonnet_studio.core.motion.liveportrait.loading import load_liveportrait_from
 from anonnet_studio.core.resources import resources_dir
 from tests.conftest import fixture_video
+from tests.support.manifests import manifest_publishing
 
 BASE = ("appearance_feature_extractor", "motion_extractor", "warping_module", "spade_generator")
 GROUPS = {"stitching": "retarget_shoulder", "lip": "retarget_mouth", "eye": "retarget_eye"}
@@ -171,13 +172,24 @@ def test_a_corrupt_file_is_a_model_error(tmp_path: Path, weights: Weights) -> No
 
 
 def test_loads_through_the_model_manager(tmp_path: Path, weights: Weights) -> None:
-    manifest = load_manifest_file(resources_dir() / "models" / "motion.json")
+    shipped = load_manifest_file(resources_dir() / "models" / "motion.json")
     manager = ModelManager(
-        manifest, user_dir=tmp_path / "models", cache_dir=tmp_path / "cache", offline=True
+        shipped, user_dir=tmp_path / "models", cache_dir=tmp_path / "cache", offline=True
     )
     with pytest.raises(ModelUnavailableError, match="liveportrait-safetensors"):
         load_liveportrait_from(manager, config=SMALL_CONFIG)
 
-    # A user drops the official files into the models folder: the manager finds them.
-    write_official_layout(tmp_path / "models" / "liveportrait", weights)
+    # A user drops the official files into the models folder: the manager finds them, and
+    # refuses them while they differ from the published hashes (tiny weights do).
+    folder = write_official_layout(tmp_path / "models" / "liveportrait", weights)
+    with pytest.raises(ModelIntegrityError, match="appearance_feature_extractor"):
+        load_liveportrait_from(manager, config=SMALL_CONFIG)
+
+    # Under a manifest that publishes the tiny files' hashes they load.
+    manager = ModelManager(
+        manifest_publishing({"liveportrait": folder}, base=shipped),
+        user_dir=tmp_path / "models",
+        cache_dir=tmp_path / "cache",
+        offline=True,
+    )
     assert_holds(load_liveportrait_from(manager, config=SMALL_CONFIG), weights)
