@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from anonnet_studio.app.runtime import load_vision_models, model_manager
 from anonnet_studio.cli.common import add_model_options, backend_choice, existing_file
 from anonnet_studio.cli.progress_bar import TerminalProgress
 from anonnet_studio.core.analysis.pipeline import analyze_video
@@ -14,7 +15,6 @@ from anonnet_studio.core.fileio import atomic_write_text
 from anonnet_studio.project.from_analysis import project_from_analysis
 from anonnet_studio.project.io import save_project
 from anonnet_studio.project.summary import project_summary
-from anonnet_studio.runtime import load_vision_models, model_manager
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -5,14 +5,20 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from anonnet_studio.app.runtime import load_vision_models, model_manager
 from anonnet_studio.cli.common import add_model_options, backend_choice, existing_file
 from anonnet_studio.cli.progress_bar import TerminalProgress
 from anonnet_studio.core.errors import AnonNetError
 from anonnet_studio.project.backends import choice_for_project
 from anonnet_studio.project.io import load_project, save_project
 from anonnet_studio.project.schema import Method, Project
-from anonnet_studio.runtime import load_vision_models, model_manager
+
+if TYPE_CHECKING:
+    from anonnet_studio.app.synthetic import SyntheticStage
+    from anonnet_studio.core.models.manager import ModelManager
+    from anonnet_studio.core.vision.factory import VisionModels
 
 PROJECT_SUFFIX = ".anonproj"
 METHOD_CHOICES = ("blur", "pixelate", "mask", "synthetic")
@@ -69,13 +75,15 @@ def run_anonymize(args: argparse.Namespace) -> int:
         project = analyze_to_project(source, args)
     apply_choices(project, method=args.method, keep=args.keep)
     if args.project:
-        save_project(project, args.project)
-    return _export(project, args)
+        save_project(project, args.project)  # the analysis is kept even if the export fails
+    return _export(project, args, save_to=args.project)
 
 
 def run_export(args: argparse.Namespace) -> int:
-    project = load_project(existing_file(args.project, "project"))
-    return _export(project, args)
+    path = existing_file(args.project, "project")
+    # Saved back afterwards: the faces generated now (so the next export reuses them),
+    # the leak frames and the export record that `report` prints.
+    return _export(load_project(path), args, save_to=path)
 
 
 def apply_choices(project: Project, *, method: str | None, keep: list[str]) -> None:
@@ -95,7 +103,7 @@ def apply_choices(project: Project, *, method: str | None, keep: list[str]) -> N
             identity.method = Method(method)
 
 
-def _export(project: Project, args: argparse.Namespace) -> int:
+def _export(project: Project, args: argparse.Namespace, *, save_to: Path | None) -> int:
     from anonnet_studio.project.export import export_project
 
     manager = model_manager(args.models_dir, args.offline)
@@ -104,13 +112,13 @@ def _export(project: Project, args: argparse.Namespace) -> int:
     choice = choice_for_project(backend_choice(args), project)
     models = load_vision_models(manager, choice, args.device)
     with TerminalProgress(enabled=not args.quiet) as progress:
-        synthetic, notes = _synthetic_stage(project, manager, models, args.device, progress)
+        stage = _synthetic_stage(project, manager, models, args.device, progress)
         outcome = export_project(
             project,
             args.output,
             models,
-            synthetic=synthetic,
-            notes=notes,
+            synthetic=stage.source,
+            notes=stage.notes,
             side_by_side=args.side_by_side,
             crf=args.crf,
             leak_check=not args.no_leak_check,
@@ -123,18 +131,29 @@ def _export(project: Project, args: argparse.Namespace) -> int:
     if outcome.report_paths:
         print(f"Audit report: {outcome.report_paths[0]} and {outcome.report_paths[1]}")
     print(f"Leak check: {outcome.verdict} ({outcome.leaks_covered} leak(s) found and covered)")
+    generated = len(stage.generated)
+    if save_to is not None:
+        save_project(project, save_to)
+        if generated:
+            print(f"Saved {generated} generated synthetic face(s) to {save_to}.")
+    elif generated:
+        print(
+            f"note: {generated} synthetic face(s) were generated but not saved; pass "
+            "--project FILE to keep them for the next export."
+        )
     return 0 if outcome.verdict == "PASS" or args.no_leak_check else 3
 
 
-def _synthetic_stage(project: Project, manager, models, device: str, progress):
-    """(animated face source or None, {identity: why redacted or animated by the fallback})."""
+def _synthetic_stage(
+    project: Project, manager: ModelManager, models: VisionModels, device: str, progress: Any
+) -> SyntheticStage:
+    """The animated faces (generating missing ones) and per-person notes."""
+    # Imported only when needed: the generative stack (torch, diffusers) is slow to import.
+    from anonnet_studio.app.synthetic import SyntheticStage, synthetic_stage
     from anonnet_studio.project.render_plan import wants_synthetic_face
 
     if not any(wants_synthetic_face(i) for i in project.identities):
-        return None, {}
-    # Imported only here: the generative stack (torch, diffusers) is slow to import.
-    from anonnet_studio.synthetic_runtime import synthetic_stage
-
+        return SyntheticStage(None)
     return synthetic_stage(project, manager, models, device=device, on_progress=progress)
 
 

@@ -33,9 +33,11 @@ def test_summary_lists_scenes_and_people_with_shots_and_prompts() -> None:
 
 def test_prompt_override_wins_and_reset_returns_to_auto() -> None:
     identity = make_demo_project().identities[0]
-    identity.generation.prompt_override = "A photorealistic portrait of a child"
+    identity.generation = identity.generation.with_overrides(
+        prompt_override="A photorealistic portrait of a child"
+    )
     assert effective_prompt(identity) == "A photorealistic portrait of a child"
-    identity.generation.prompt_override = None
+    identity.generation = identity.generation.with_overrides(prompt_override=None)
     assert effective_prompt(identity) == auto_prompt(identity)
 
 
