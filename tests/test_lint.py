@@ -26,6 +26,7 @@ def test_ruff_clean() -> None:
 
 
 def test_import_contracts_hold() -> None:
-    """core/ and project/ never import Qt; layers only import downwards."""
+    """core/, project/ and app/ never import Qt, even indirectly; the CLI is headless;
+    layers only import downwards (see [tool.importlinter] in pyproject.toml)."""
     result = subprocess.run([_tool("lint-imports")], cwd=REPO_ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
