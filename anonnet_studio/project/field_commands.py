@@ -224,7 +224,12 @@ def _set(owner: Any, path: str, value: Any) -> None:
         setattr(owner, name, value)
         return
     child = getattr(owner, name)
-    if dataclasses.is_dataclass(child) and child.__dataclass_params__.frozen:
-        setattr(owner, name, dataclasses.replace(child, **{rest: value}))  # type: ignore[type-var]
+    if _is_frozen_dataclass(child):
+        setattr(owner, name, dataclasses.replace(child, **{rest: value}))
     else:
         _set(child, rest, value)
+
+
+def _is_frozen_dataclass(value: Any) -> bool:
+    params = getattr(type(value), "__dataclass_params__", None)
+    return bool(params is not None and params.frozen)

@@ -75,9 +75,8 @@ def _upgrade_attempt(attempt: dict[str, Any], faces: dict[str, Any], where: str)
     # one that failed is marked failed anyway, so True loses nothing.
     attempt.setdefault("face_found", True)
     attempt.setdefault("note", "")
-    face = (
-        faces.get(attempt.get("image_key")) if isinstance(attempt.get("image_key"), str) else None
-    )
+    key = attempt.get("image_key")
+    face = faces.get(key) if isinstance(key, str) else None
     if face is None:
         attempt.setdefault("placement", None)
         return

@@ -109,5 +109,5 @@ def _triple(row: Sequence[float]) -> AffineRow:
     return (float(row[0]), float(row[1]), float(row[2]))
 
 
-def _quad(row: Sequence[float]) -> tuple[float, float, float, float]:
+def _quad(row: Any) -> tuple[float, float, float, float]:
     return (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
