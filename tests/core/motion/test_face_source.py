@@ -12,8 +12,7 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
-from liveportrait_testing import SMALL_CONFIG, random_state_dict, reference_networks
-from liveportrait_testing import with_plausible_motion_heads as plausible
+from liveportrait_testing import TINY_CONFIG, install_tiny_liveportrait
 from test_fallback_warp import (
     Models,
     embedded_models,
@@ -25,7 +24,6 @@ from test_fallback_warp import (
     stand_in_face,
     synthetic_plan,
 )
-from test_liveportrait_loading import write_safetensors_layout
 
 from anonnet_studio.app.synthetic import (
     build_face_source,
@@ -72,12 +70,6 @@ from tests.media_factory import make_side_by_side, make_variant
 
 TWO_SHOT_FRAMES = 20
 LIVEPORTRAIT_FRAMES = 6
-# Smaller than the loader tests' configuration so a few frames render quickly on a CPU.
-TINY_CONFIG = dataclasses.replace(
-    SMALL_CONFIG,
-    appearance=dataclasses.replace(SMALL_CONFIG.appearance, num_down_blocks=4),
-    motion=dataclasses.replace(SMALL_CONFIG.motion, depths=(1, 1, 1, 1), dims=(16, 32, 64, 128)),
-)
 
 
 @pytest.fixture(scope="module")
@@ -221,12 +213,7 @@ def liveportrait_manager(tmp_path_factory: pytest.TempPathFactory) -> ModelManag
     """A model manager whose user folder holds random LivePortrait weights in the
     safetensors layout, as a user who dropped the files there would have them."""
     home = tmp_path_factory.mktemp("lp_manager")
-    reference = reference_networks(TINY_CONFIG)
-    weights = {
-        name: random_state_dict(net, seed=50 + i) for i, (name, net) in enumerate(reference.items())
-    }
-    weights["motion_extractor"] = plausible(weights["motion_extractor"])
-    write_safetensors_layout(home / "models" / "liveportrait-safetensors", weights)
+    install_tiny_liveportrait(home / "models")
     return ModelManager(
         load_manifest_dir(resources_dir() / "models"),
         user_dir=home / "models",
