@@ -221,6 +221,32 @@ class RecordGeneration(EditCommand):
         self._publish(IdentityChanged(identity.id, _RECORDED_FIELDS))
 
 
+class RecordGenerations(EditCommand):
+    """Several runs as one undo step (the faces one export generated)."""
+
+    def __init__(
+        self, faces: Sequence[GeneratedFace], *, events: ProjectEvents | None = None
+    ) -> None:
+        super().__init__(events)
+        self.commands = [RecordGeneration(face, events=events) for face in faces]
+        self.text = f"Record {len(self.commands)} generated face(s)"
+
+    def redo(self, project: Project) -> None:
+        done: list[RecordGeneration] = []
+        try:
+            for command in self.commands:
+                command.redo(project)
+                done.append(command)
+        except Exception:
+            for command in reversed(done):  # all or nothing, like every command
+                command.undo(project)
+            raise
+
+    def undo(self, project: Project) -> None:
+        for command in reversed(self.commands):
+            command.undo(project)
+
+
 def faces_still_missing(project: Project, faces: Sequence[GeneratedFace]) -> list[GeneratedFace]:
     """The runs of an export worth recording in the live document: for people who still
     have no face (one who got a face meanwhile, e.g. from Regenerate, keeps theirs)."""
@@ -228,13 +254,12 @@ def faces_still_missing(project: Project, faces: Sequence[GeneratedFace]) -> lis
     return [face for face in faces if face.identity_id in missing]
 
 
-def record_generated(project: Project, faces: list[GeneratedFace]) -> list[RecordGeneration]:
+def record_generated(project: Project, faces: Sequence[GeneratedFace]) -> RecordGenerations:
     """Record runs without an undo stack (the CLI, an export's private project copy);
-    returns the applied commands."""
-    commands = [RecordGeneration(face) for face in faces]
-    for command in commands:
-        command.redo(project)
-    return commands
+    returns the applied command."""
+    command = RecordGenerations(faces)
+    command.redo(project)
+    return command
 
 
 def _free_key(project: Project, key: str) -> str:
