@@ -262,7 +262,7 @@ def test_liveportrait_animates_through_the_real_renderer(
         assert np.abs(animated[index][inside].astype(int) - original[index][inside]).mean() > 5
 
 
-# --- the project glue (synthetic_runtime) ---------------------------------------------------
+# --- the project glue (app.synthetic) ------------------------------------------------------
 
 
 def analysed_project(models: Models, frames: list[np.ndarray], video: Path) -> Project:
