@@ -292,7 +292,11 @@ def _read_document(path: Path) -> dict[str, Any]:
             hint="It may have been edited by hand or written by another program.",
         ) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        where = f" (line {exc.lineno}, column {exc.colno})" if hasattr(exc, "lineno") else ""
+        where = (
+            f" (line {exc.lineno}, column {exc.colno})"
+            if isinstance(exc, json.JSONDecodeError)
+            else ""
+        )
         raise ProjectFileError(
             f"The project file {path} is damaged or incomplete{where}.",
             hint="It may have been cut off while copying; use a backup copy if you have one.",

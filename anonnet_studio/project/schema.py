@@ -20,6 +20,7 @@ from anonnet_studio.project.settings import (
     DEFAULT_METHOD,
     DEFAULT_NEGATIVE_PROMPT,
     SEED_RANGE,
+    FacePlacement,
     GenerationAttempt,
     GenerationSettings,
     Method,
@@ -35,6 +36,7 @@ __all__ = [
     "SEED_RANGE",
     "AttributeValue",
     "Attributes",
+    "FacePlacement",
     "GenerationAttempt",
     "GenerationSettings",
     "Identity",
@@ -46,7 +48,7 @@ __all__ = [
     "Track",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 ATTRIBUTE_NAMES = ("age_group", "gender", "race", "expression")
 
@@ -135,6 +137,8 @@ class Identity(ArrayAwareEquality):
     hidden: bool = True  # True: anonymize this person
     method: Method = DEFAULT_METHOD
     attributes: Attributes = field(default_factory=Attributes)
+    # Every synthetic-face attempt, oldest first; the kept ones name their image and
+    # placement (see `project.synthetic_faces`).
     attempts: list[GenerationAttempt] = field(default_factory=list)
     selected_attempt: int | None = None  # index into `attempts`
     needs_attention: bool = False

@@ -14,13 +14,15 @@ import numpy as np
 import pytest
 import torch
 from liveportrait_testing import (
+    BASE,
+    GROUPS,
     SMALL_CONFIG,
     face_crops,
     random_state_dict,
     reference_networks,
     with_plausible_motion_heads,
+    write_safetensors_layout,
 )
-from safetensors.torch import save_file
 
 from anonnet_studio.core.errors import ModelError, ModelIntegrityError, ModelUnavailableError
 from anonnet_studio.core.models import ModelManager, load_manifest_file
@@ -34,9 +36,6 @@ from anonnet_studio.core.motion.liveportrait.loading import load_liveportrait_fr
 from anonnet_studio.core.resources import resources_dir
 from tests.conftest import fixture_video
 from tests.support.manifests import manifest_publishing
-
-BASE = ("appearance_feature_extractor", "motion_extractor", "warping_module", "spade_generator")
-GROUPS = {"stitching": "retarget_shoulder", "lip": "retarget_mouth", "eye": "retarget_eye"}
 
 Weights = dict[str, dict[str, torch.Tensor]]
 
@@ -66,20 +65,6 @@ def write_official_layout(root: Path, weights: Weights) -> Path:
     }
     torch.save(nested, folder / "retargeting_models" / "stitching_retargeting_module.pth")
     return root
-
-
-def write_safetensors_layout(folder: Path, weights: Weights) -> Path:
-    """`<folder>/*.safetensors` as in Kijai/LivePortrait_safetensors."""
-    folder.mkdir(parents=True)
-    for name in BASE:
-        save_file(weights[name], str(folder / f"{name}.safetensors"))
-    flat = {
-        f"{group}_module.{key}": value
-        for attribute, group in GROUPS.items()
-        for key, value in weights[attribute].items()
-    }
-    save_file(flat, str(folder / "stitching_retargeting_module.safetensors"))
-    return folder
 
 
 def assert_holds(models: LivePortraitModels, weights: Weights) -> None:
