@@ -35,6 +35,7 @@ from tests.conftest import fixture_video
 from tests.core.motion.liveportrait_testing import TINY_CONFIG, install_tiny_liveportrait
 from tests.core.synthetic.tiny_models import install_tiny_models
 from tests.media_factory import make_side_by_side
+from tests.support.manifests import publish_installed_models
 from tests.support.synthetic_faces import stand_in_run
 
 CLIP_FRAMES = 24
@@ -65,6 +66,7 @@ def models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "user-models"
     install_tiny_models(folder)
     monkeypatch.setenv("ANONNET_MODELS_DIR", str(folder))
+    publish_installed_models(monkeypatch, folder)  # tiny weights differ from the real hashes
     monkeypatch.setenv("ANONNET_MODELS_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))

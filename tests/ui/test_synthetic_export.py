@@ -19,10 +19,8 @@ from anonnet_studio.app.runtime import load_vision_models, model_manager
 from anonnet_studio.cli import main
 from anonnet_studio.core.media.probe import probe
 from anonnet_studio.core.models.manager import ModelManager
-from anonnet_studio.core.models.manifest import load_manifest_dir
 from anonnet_studio.core.motion.fallback_warp import BACKEND_NAME as WARP_NAME
 from anonnet_studio.core.motion.liveportrait import loading as liveportrait_loading
-from anonnet_studio.core.resources import resources_dir
 from anonnet_studio.core.synthetic.generator import SyntheticFaceGenerator
 from anonnet_studio.project.io import load_project
 from anonnet_studio.project.synthetic_faces import RecordGeneration, selected_face
@@ -35,6 +33,7 @@ from tests.cli.test_synthetic_end_to_end import CLIP_FRAMES, DRAFT, _donor
 from tests.cli.test_synthetic_end_to_end import clip as clip
 from tests.core.motion.liveportrait_testing import TINY_CONFIG, install_tiny_liveportrait
 from tests.core.synthetic.tiny_models import install_tiny_models
+from tests.support.manifests import manifest_publishing_installed
 from tests.support.synthetic_faces import stand_in_run
 from tests.ui.conftest import make_window
 
@@ -68,7 +67,8 @@ def tiny_worker(qtbot, models_dir: Path, tmp_path: Path):
 
     def manager_factory(config: ComputeConfig) -> ModelManager:
         return ModelManager(
-            load_manifest_dir(resources_dir() / "models"),
+            # Tiny weights differ from the real ones' published hashes.
+            manifest_publishing_installed(models_dir),
             user_dir=config.models_dir,
             cache_dir=home / "cache",
             offline=True,
