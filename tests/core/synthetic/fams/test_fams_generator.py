@@ -186,9 +186,16 @@ def test_several_faces_in_one_frame(generator: FamsFaceGenerator, vision: Vision
     assert not (changed & ~allowed).any()
     steps = [p.done for p in seen if p.stage == STAGE_DENOISE]
     assert steps[-1] == 3 * SETTINGS.steps and all(p.total == 9 for p in seen)
-    # Each face is generated from the original frame, so the first face's result does not
-    # depend on which faces follow it.
-    alone = generator.generate(
-        image, requests[0].box, requests[0].landmarks68, requests[0].settings
-    )
-    assert np.array_equal(alone.generated_crop, outcome.faces[0].generated_crop)
+
+
+def test_overlapping_faces_are_each_generated_from_the_original(
+    generator: FamsFaceGenerator, keyframe: Keyframe
+) -> None:
+    """Two requests whose crops overlap (here: the same face twice): the second one's
+    reference is the original face, never the first one's new face."""
+    first, second = (replace(SETTINGS, seed=s) for s in (11, 22))
+    requests = [FaceRequest(keyframe.box, keyframe.landmarks68, s) for s in (first, second)]
+    outcome = generator.generate_faces(keyframe.frame, requests)
+    alone = generator.generate(keyframe.frame, keyframe.box, keyframe.landmarks68, second)
+    assert np.array_equal(outcome.faces[1].generated_crop, alone.generated_crop)
+    assert np.array_equal(outcome.frame, outcome.faces[1].composited_frame)
