@@ -263,3 +263,37 @@ def test_the_comparison_fails_when_a_constant_changes(
     change, arguments = PERTURBATIONS[perturbation]
     changed = change(monkeypatch, fams_pipeline)
     assert _max_diff(_run_ours(changed, face, **arguments), expected) > TOLERANCE
+
+
+# Stable Diffusion 2.1's UNet, which all three FAMS networks share.
+SD21_UNET = {
+    "sample_size": 96,
+    "layers_per_block": 2,
+    "block_out_channels": (320, 640, 1280, 1280),
+    "down_block_types": ("CrossAttnDownBlock2D",) * 3 + ("DownBlock2D",),
+    "up_block_types": ("UpBlock2D",) + ("CrossAttnUpBlock2D",) * 3,
+    "cross_attention_dim": 1024,
+    "attention_head_dim": (5, 10, 20, 20),
+    "use_linear_projection": True,
+    "upcast_attention": True,
+}
+
+
+def test_full_size_networks_share_one_weight_layout(reference: ReferenceCode) -> None:
+    """At the published size (no weights: meta tensors), the authors' ReferenceNet and UNet
+    have exactly the tensors of diffusers' UNet, so their checkpoints load into ours, and
+    every layer our UNet reads from exists in the ReferenceNet."""
+    from diffusers import UNet2DConditionModel
+
+    with torch.device("meta"):
+        ours = UNet2DConditionModel(**SD21_UNET)
+        theirs = [
+            reference.ReferenceNetModel(**SD21_UNET),
+            reference.UNet2DConditionModel(**SD21_UNET),
+        ]
+    layout = {name: tuple(t.shape) for name, t in ours.state_dict().items()}
+    for network in theirs:
+        assert {name: tuple(t.shape) for name, t in network.state_dict().items()} == layout
+    layers = self_attention_layers(ours)
+    assert len(layers) == 16  # 3 down blocks x 2, the mid block, 3 up blocks x 3
+    assert {referencenet_module.reference_layer(name) for name in layers} <= set(layers)
