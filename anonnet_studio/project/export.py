@@ -13,6 +13,9 @@ from anonnet_studio.core.anonymize.methods import SyntheticFaceSource
 from anonnet_studio.core.anonymize.renderer import RenderModels, render
 from anonnet_studio.core.errors import MediaError
 from anonnet_studio.core.progress import CancelToken, ProgressCallback
+from anonnet_studio.core.voice.export_step import audit_voice, prepare_audio
+from anonnet_studio.core.voice.settings import VoiceSettings
+from anonnet_studio.core.voice.speaker_encoder import SpeakerEncoder
 from anonnet_studio.project.audit import build_report, write_report
 from anonnet_studio.project.backends import require_matching_embedder
 from anonnet_studio.project.hashing import sha256_file, source_unchanged
@@ -28,6 +31,7 @@ class ExportOutcome:
     leaks_covered: int
     fallbacks: dict[str, str] = field(default_factory=dict)
     report_paths: tuple[Path, Path] | tuple[()] = ()
+    voice: dict = field(default_factory=dict)  # the report's "voice" section
 
 
 def export_project(
@@ -41,12 +45,16 @@ def export_project(
     crf: int = 18,
     leak_check: bool = True,
     report_path: Path | None = None,
+    voice: VoiceSettings | None = None,
+    speaker_encoder: SpeakerEncoder | None = None,
     on_progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
 ) -> ExportOutcome:
     """Render `project` to `output`. Records the leak frames and a summary of the export
     in the project (the caller saves it). `notes` explains per identity why a chosen method
-    was replaced before rendering. Raises MediaError if the source changed."""
+    was replaced before rendering. `voice` disguises or mutes the audio (default: copied
+    unchanged); `speaker_encoder` checks the disguise for the report. Raises MediaError if
+    the source changed."""
     if not source_unchanged(project.source, on_progress=on_progress, cancel=cancel):
         raise MediaError(
             f"The source video {project.source.path} is missing or has changed since it was "
@@ -61,17 +69,25 @@ def export_project(
         leak_check=leak_check,
         synthetic_ids=set(synthetic.identities) if synthetic else set(),
     )
+    voice = voice or VoiceSettings()
+    prepared = None
+    if voice.changes_audio:
+        prepared = prepare_audio(project.source.path, voice, on_progress=on_progress, cancel=cancel)
     result = render(
         project.source.path,
         output,
         plan,
         models,
         synthetic=synthetic,
+        audio=prepared.processed if prepared is not None else None,
         on_progress=on_progress,
         cancel=cancel,
     )
     output_sha = sha256_file(result.dest, on_progress=on_progress, stage="Hashing output")
-    report = build_report(project, plan, result, output_sha256=output_sha, notes=notes)
+    voice_section = audit_voice(voice, prepared, result.dest, speaker_encoder)
+    report = build_report(
+        project, plan, result, output_sha256=output_sha, notes=notes, voice=voice_section
+    )
     paths: tuple[Path, Path] | tuple[()] = ()
     if report_path is not None:
         paths = write_report(report, report_path)
@@ -80,6 +96,7 @@ def export_project(
         "output": str(Path(output).resolve()),
         "verdict": report["verdict"],
         "checks": report["checks"],
+        "voice": voice_section["verdict"],
         "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     return ExportOutcome(
@@ -89,4 +106,5 @@ def export_project(
         leaks_covered=report["checks"]["leaks_found_and_covered"],
         fallbacks={**result.method_fallbacks, **(notes or {})},
         report_paths=paths,
+        voice=voice_section,
     )
