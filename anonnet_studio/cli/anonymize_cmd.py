@@ -8,6 +8,13 @@ from pathlib import Path
 
 from anonnet_studio.cli.common import add_model_options, backend_choice, existing_file
 from anonnet_studio.cli.progress_bar import TerminalProgress
+from anonnet_studio.cli.voice_options import (
+    add_voice_options,
+    check_against_clip,
+    print_voice_summary,
+    speaker_encoder_for,
+    voice_settings,
+)
 from anonnet_studio.core.errors import AnonNetError
 from anonnet_studio.project.backends import choice_for_project
 from anonnet_studio.project.io import load_project, save_project
@@ -57,13 +64,17 @@ def _add_export_options(parser: argparse.ArgumentParser) -> None:
         "--no-leak-check", action="store_true", help="skip the second detection pass (unsafe)"
     )
     add_model_options(parser)
+    add_voice_options(parser)
 
 
 def run_anonymize(args: argparse.Namespace) -> int:
     source = existing_file(args.input)
+    voice = voice_settings(args)
     if source.suffix == PROJECT_SUFFIX:
         project = load_project(source)
+        check_against_clip(voice, Path(project.source.path))
     else:
+        check_against_clip(voice, source)  # before minutes of analysis, not after
         from anonnet_studio.cli.analyze_cmd import analyze_to_project
 
         project = analyze_to_project(source, args)
@@ -75,6 +86,7 @@ def run_anonymize(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     project = load_project(existing_file(args.project, "project"))
+    check_against_clip(voice_settings(args), Path(project.source.path))
     return _export(project, args)
 
 
@@ -103,6 +115,8 @@ def _export(project: Project, args: argparse.Namespace) -> int:
     # with, whatever --embedder says.
     choice = choice_for_project(backend_choice(args), project)
     models = load_vision_models(manager, choice, args.device)
+    voice = voice_settings(args)
+    encoder = speaker_encoder_for(voice, manager)
     with TerminalProgress(enabled=not args.quiet) as progress:
         synthetic, notes = _synthetic_stage(project, manager, models, args.device, progress)
         outcome = export_project(
@@ -115,6 +129,8 @@ def _export(project: Project, args: argparse.Namespace) -> int:
             crf=args.crf,
             leak_check=not args.no_leak_check,
             report_path=args.report,
+            voice=voice,
+            speaker_encoder=encoder,
             on_progress=progress,
         )
     print(f"Wrote {outcome.output} ({outcome.frames_written} frames).")
@@ -122,7 +138,8 @@ def _export(project: Project, args: argparse.Namespace) -> int:
         print(f"note: {identity_id}: {reason}")
     if outcome.report_paths:
         print(f"Audit report: {outcome.report_paths[0]} and {outcome.report_paths[1]}")
-    print(f"Leak check: {outcome.verdict} ({outcome.leaks_covered} leak(s) found and covered)")
+    print_voice_summary(outcome.voice)
+    print(f"Verdict: {outcome.verdict} ({outcome.leaks_covered} leak(s) found and covered)")
     return 0 if outcome.verdict == "PASS" or args.no_leak_check else 3
 
 
