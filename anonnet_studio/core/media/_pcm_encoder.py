@@ -16,7 +16,7 @@ import av.container
 import numpy as np
 
 from anonnet_studio.core.errors import OutputError
-from anonnet_studio.core.media.pcm import PcmAudio
+from anonnet_studio.core.media.pcm import MAX_PROCESSED_CHANNELS, PcmAudio
 
 _AAC_BIT_RATE_PER_CHANNEL = 96_000
 # One AAC frame; feeding whole frames keeps the encoder's padding to the very end.
@@ -55,6 +55,12 @@ class PcmAudioEncoder:
         return len(self._tracks)
 
     def _add_stream(self, pcm: PcmAudio) -> av.audio.stream.AudioStream:
+        if pcm.channels > MAX_PROCESSED_CHANNELS:
+            raise OutputError(
+                f"Cannot re-encode {pcm.channels}-channel audio ({pcm.layout}): processed "
+                f"audio is limited to {MAX_PROCESSED_CHANNELS} channels (5.1).",
+                hint="Export without --voice/--mute to keep the audio as it is.",
+            )
         try:
             stream = self._output.add_stream("aac", rate=pcm.rate, layout=pcm.layout)
         except (av.FFmpegError, ValueError) as exc:

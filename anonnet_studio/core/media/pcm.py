@@ -18,6 +18,9 @@ import numpy as np
 
 from anonnet_studio.core.media._container import check_readable, media_errors, open_input
 
+# Up to 5.1. PyAV 18 mishandles 8-channel planar frames (an index error building them,
+# a crash when filled by hand), so 7.1 is refused up front rather than half-written.
+MAX_PROCESSED_CHANNELS = 6
 # Planar float is what FFmpeg's AAC encoder takes and what every decoder can be resampled to.
 _PCM_FORMAT = "fltp"
 

@@ -103,7 +103,7 @@ class VideoWriter:
                 self._audio = PcmAudioEncoder(self._output, audio) if audio else None
             elif copy_audio and source.audio:
                 self._audio = AudioCarrier(source_file, self._output, output_format)
-        except MediaError:
+        except (MediaError, OutputError):  # e.g. audio the encoder refuses: no temp file left
             self._abort()
             raise
         except (av.FFmpegError, OSError, ValueError) as exc:

@@ -12,11 +12,11 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from anonnet_studio.core.media.pcm import PcmAudio, decode_audio_tracks
+from anonnet_studio.core.media.pcm import MAX_PROCESSED_CHANNELS, PcmAudio, decode_audio_tracks
 from anonnet_studio.core.media.probe import probe
 from anonnet_studio.core.progress import CancelToken, ProgressCallback
 from anonnet_studio.core.voice.disguise import WORK_RATE, disguise_tracks
-from anonnet_studio.core.voice.settings import VoiceMethod, VoiceSettings
+from anonnet_studio.core.voice.settings import VoiceMethod, VoiceSettings, VoiceSettingsError
 from anonnet_studio.core.voice.speaker_encoder import SpeakerEncoder
 from anonnet_studio.core.voice.timecode import fit_ranges_to_clip
 from anonnet_studio.core.voice.verify import check_voice
@@ -60,6 +60,13 @@ def prepare_audio(
     started = time.perf_counter()
     fitted, warnings = fit_settings_to_clip(settings, clip_duration_s(source_path))
     original = tuple(decode_audio_tracks(source_path))
+    too_wide = [t for t in original if t.channels > MAX_PROCESSED_CHANNELS]
+    if too_wide:
+        raise VoiceSettingsError(
+            f"The source has {too_wide[0].channels}-channel audio ({too_wide[0].layout}); "
+            f"voice disguise and muting handle up to {MAX_PROCESSED_CHANNELS} channels (5.1).",
+            hint="Export without --voice/--mute to keep the audio as it is.",
+        )
     if not original:
         warnings.append("the source has no audio stream, so there is no voice to disguise")
     processed = tuple(disguise_tracks(original, fitted, on_progress=on_progress, cancel=cancel))

@@ -9,6 +9,7 @@ import av
 import numpy as np
 import pytest
 
+from anonnet_studio.core.errors import OutputError
 from anonnet_studio.core.media import VideoReader, VideoWriter
 from anonnet_studio.core.media.pcm import PcmAudio, decode_audio_tracks
 from anonnet_studio.core.voice.export_step import prepare_audio
@@ -127,3 +128,11 @@ def test_a_mute_range_outside_the_clip_fails_before_anything_is_written(tmp_path
     prepared = prepare_audio(source, VoiceSettings(mute_ranges=(MuteRange(1.5, 9),)))
     assert prepared.settings.mute_ranges[0].end_s == pytest.approx(2.0, abs=0.05)
     assert "runs past the end" in prepared.warnings[0]
+
+
+def test_more_than_six_channels_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    source = make_speech_clip(tmp_path / "in.mp4", seconds=1.0)
+    wide = PcmAudio(np.zeros((8, 16_000), np.float32), 16_000, "7.1")
+    with VideoReader(source) as reader, pytest.raises(OutputError, match="limited to 6"):
+        VideoWriter(tmp_path / "out.mp4", source=reader.info, source_path=source, audio=[wide])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4"]
