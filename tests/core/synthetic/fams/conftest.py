@@ -13,6 +13,7 @@ from anonnet_studio.core.synthetic.fams.loading import FAMS_MODELS, load_fams_pi
 from anonnet_studio.core.synthetic.fams.pipeline import FamsPipeline
 from tests.core.synthetic.conftest import offline_manager
 from tests.core.synthetic.fams.tiny_fams import build_tiny_fams
+from tests.support.manifests import manifest_publishing
 
 
 @pytest.fixture(scope="session")
@@ -24,8 +25,11 @@ def fams_folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def fams_manager(
     fams_folders: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
 ) -> ModelManager:
-    """Each tiny model chosen as its model's local folder, as for an air-gapped copy."""
-    manager = offline_manager(tmp_path_factory.mktemp("fams-manager"))
+    """Each tiny model chosen as its model's local folder, as for an air-gapped copy, under
+    a manifest that publishes the tiny files' hashes (the shipped one pins the real ones)."""
+    manager = offline_manager(
+        tmp_path_factory.mktemp("fams-manager"), manifest_publishing(fams_folders)
+    )
     for name, folder in fams_folders.items():
         manager.set_local_path(name, folder)
     return manager
