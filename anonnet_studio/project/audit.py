@@ -19,6 +19,11 @@ from anonnet_studio import __version__
 from anonnet_studio.core.anonymize.plan import RedactionMethod, RenderPlan
 from anonnet_studio.core.anonymize.renderer import RenderResult
 from anonnet_studio.core.fileio import atomic_write_text
+from anonnet_studio.project.audit_corrections import (
+    corrections_entry,
+    corrections_html,
+    review_entry,
+)
 from anonnet_studio.project.prompting import effective_prompt
 from anonnet_studio.project.schema import ATTRIBUTE_NAMES, Project
 
@@ -79,6 +84,8 @@ def build_report(
             for i in project.identities
         ],
         "checks": checks,
+        "corrections": corrections_entry(project),
+        "review": review_entry(project),
         "leak_frames": sorted({leak.frame_index for leak in leaks})[:1000],
         "timings_s": {
             "analysis": project.analysis.get("timings_s", {}),
@@ -227,6 +234,7 @@ identity embedding and any face still detectable in the output:
 {e(embedder_note or "no embedder ran")}. Larger is safer; below the threshold counts as
 recognisable.</p>
 <h2>Checks</h2><table>{checks}</table>
+{corrections_html(report)}
 <h2>Full record</h2><pre>{raw}</pre>
 </body></html>
 """

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from anonnet_studio.project.correction_validation import correction_problems
 from anonnet_studio.project.schema import Project
 
 # Image keys become file names inside the array sidecar; keep them plain.
@@ -16,6 +17,7 @@ def project_problems(project: Project) -> list[str]:
     problems += _shot_problems(project)
     problems += _track_problems(project)
     problems += _identity_problems(project)
+    problems += correction_problems(project)
     problems += [f"leak frame {f} is negative" for f in project.leak_frames if f < 0]
     if project.last_identity_number < 0:
         problems.append("last_identity_number is negative")

@@ -66,7 +66,11 @@ def snapshot_plan(plan: RenderPlan) -> RenderPlan:
         )
         for person in plan.people
     ]
-    return dataclasses.replace(plan, people=people)
+    areas = [
+        dataclasses.replace(area, frames=frozen_array(area.frames), boxes=frozen_array(area.boxes))
+        for area in plan.areas
+    ]
+    return dataclasses.replace(plan, people=people, areas=areas)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from anonnet_studio.core.errors import OutputError, ProjectFileError
 from anonnet_studio.core.progress import Progress
 from anonnet_studio.project import io as project_io
 from anonnet_studio.project.io import load_project, save_project, sidecar_dir
-from anonnet_studio.project.schema import Method, Project
+from anonnet_studio.project.schema import SCHEMA_VERSION, Method, Project
 from tests.conftest import fixture_video
 from tests.project.factories import make_demo_project
 
@@ -84,7 +84,10 @@ def test_file_layout_json_names_its_sidecar_and_holds_no_arrays(
 ) -> None:
     _, path = saved
     document = json.loads(path.read_text(encoding="utf-8"))
-    assert document["format"] == "anonnet-studio-project" and document["schema_version"] == 1
+    assert (
+        document["format"] == "anonnet-studio-project"
+        and document["schema_version"] == SCHEMA_VERSION
+    )
     (sidecar,) = _sidecars(path)
     assert document["arrays"]["file"] == f"interview.anonproj.data/{sidecar}"
     assert sidecar == f"arrays-{document['arrays']['sha256'][:12]}.npz"
@@ -263,7 +266,7 @@ def test_damaged_fields_are_named_in_the_error(
 
 def test_versions_newer_than_supported_are_refused(saved: tuple[Project, Path]) -> None:
     _, path = saved
-    _edit_json(path, lambda d: d.update(schema_version=2))
+    _edit_json(path, lambda d: d.update(schema_version=SCHEMA_VERSION + 1))
     message = _load_error(path)
     assert "newer version of AnonNET Studio" in message and "Update AnonNET Studio" in message
     _edit_json(path, lambda d: d.update(schema_version="1"))

@@ -62,7 +62,7 @@ def test_migrate_leaves_its_input_untouched() -> None:
     before = copy.deepcopy(document)
     upgraded = migrations.migrate(document)
     assert document == before
-    assert upgraded["schema_version"] == 1
+    assert upgraded["schema_version"] == SCHEMA_VERSION
     assert upgraded["project"]["identities"] == [{"id": "P1", "hidden": False}]
 
 

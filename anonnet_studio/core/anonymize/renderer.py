@@ -23,8 +23,8 @@ from anonnet_studio.core.anonymize.methods import (
     SyntheticRedactor,
     default_redactors,
 )
-from anonnet_studio.core.anonymize.plan import RedactionMethod, RenderPlan, regions_at
-from anonnet_studio.core.anonymize.redaction import FaceFailure, FrameRedactor
+from anonnet_studio.core.anonymize.plan import RedactionMethod, RenderPlan
+from anonnet_studio.core.anonymize.redaction import FaceFailure, FrameRedactor, redact_frame
 from anonnet_studio.core.media.reader import DecodedFrame, VideoReader
 from anonnet_studio.core.media.writer import VideoWriter
 from anonnet_studio.core.progress import (
@@ -111,9 +111,8 @@ def render(
                 check_cancel(cancel)
                 image = _writable(frame)
                 original = image.copy() if plan.side_by_side else None
-                regions = regions_at(plan, frame.index)
                 with clock("redact_s"):
-                    redactor.redact(image, regions)
+                    regions = redact_frame(redactor, image, plan, frame.index)
                 if checker is not None:
                     with clock("leak_check_s"):
                         leaks.extend(checker.check(image, frame.index, regions))
