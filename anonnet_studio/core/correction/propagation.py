@@ -246,7 +246,9 @@ class _Follower:
         tracker.init(_bgr(seed_work), _xywh(self._seed_box * self._scale))
         rows: list[_Row] = []
         detections = 0
+        verified = 0  # rows up to here were confirmed to show the seed's face
         last_frame = None
+        previous = self._seed_box * self._scale
         for frame_index, image in frames:
             step()
             last_frame = frame_index
@@ -262,18 +264,26 @@ class _Follower:
             found = _detect_near(self._detector, image, box_work, self._settings)
             if found is not None:
                 detections += 1
-                if self._is_someone_else(found, detections):
-                    return rows, PropagationStop(
-                        frame_index,
+                due = detections % self._settings.embed_every == 1 or _jumped(previous, box_work)
+                verdict = self._same_face(found, due)
+                if verdict is False:
+                    # The jump happened at the latest here, at the earliest right after the
+                    # last confirmed row: drop everything since, it may be the other face.
+                    stop = rows[verified].frame if verified < len(rows) else frame_index
+                    return rows[:verified], PropagationStop(
+                        stop,
                         StopReason.OTHER_FACE,
-                        f"stopped at frame {frame_index}: the box moved onto someone else's face.",
+                        f"stopped at frame {stop}: the box moved onto someone else's face.",
                     )
                 anchored = self._anchored_box(found[0].box, box_work)
                 if box_iou(anchored, box_work) < self._settings.redetect_iou:
                     tracker = self._tracker_factory()
                     tracker.init(_bgr(image), _xywh(anchored))
                 box_work = anchored
+                if verdict:
+                    verified = len(rows) + 1
             rows.append(_row_for(frame_index, box_work / self._scale, found, self._scale))
+            previous = box_work
         backward = boundary.reason is StopReason.SHOT_START
         expected_last = boundary.frame if backward else boundary.frame - 1
         if last_frame is not None and last_frame != expected_last:
@@ -298,23 +308,24 @@ class _Follower:
             return "the box changed size implausibly"
         return None
 
-    def _is_someone_else(
-        self, found: tuple[FaceDetection, np.ndarray, FaceDetection], detections: int
-    ) -> bool:
+    def _same_face(
+        self, found: tuple[FaceDetection, np.ndarray, FaceDetection], due: bool
+    ) -> bool | None:
+        """Whether the detection is the seed's face: None when not checked this time (the
+        embedder runs on every Nth detection, and after any sudden jump of the box)."""
         identity = self._identity
-        check_now = identity.reference is None or detections % self._settings.embed_every == 1
-        if not check_now:
-            return False
+        if identity.reference is not None and not due:
+            return None
         embedding = self._embedder.embed(found[1], found[2])
         if identity.reference is None:
             identity.reference = embedding  # the first sight of the face sets who it is
             identity.samples.append(embedding)
-            return False
+            return True
         limit = self._settings.veto_factor * float(self._embedder.threshold)
         if cosine_distance(embedding, identity.reference) > limit:
-            return True
+            return False
         identity.samples.append(embedding)
-        return False
+        return True
 
     def _anchored_box(self, detection_box: np.ndarray, tracked: np.ndarray) -> np.ndarray:
         """The user's framing around a detection; the first detection fixes that framing
@@ -322,6 +333,16 @@ class _Follower:
         if self._identity.relation is None:
             self._identity.relation = _relation(detection_box, tracked)
         return _apply_relation(detection_box, self._identity.relation)
+
+
+def _jumped(previous: np.ndarray, box: np.ndarray) -> bool:
+    """The box's centre moved more than half its size in one frame."""
+    size = max(1.0, float(box[2] - box[0] + box[3] - box[1]) / 2)
+    shift = np.hypot(
+        float(box[0] + box[2] - previous[0] - previous[2]) / 2,
+        float(box[1] + box[3] - previous[1] - previous[3]) / 2,
+    )
+    return shift > 0.5 * size
 
 
 def _lost(frame: int, why: str) -> PropagationStop:
