@@ -19,6 +19,7 @@ from anonnet_studio.core.anonymize.redaction import FrameRedactor, redact_frame
 from anonnet_studio.core.errors import AnonNetError
 from anonnet_studio.core.progress import CancelToken, Progress, ProgressCallback, check_cancel
 from anonnet_studio.project.backends import choice_for_project
+from anonnet_studio.workers.correction_jobs import CORRECTION_HANDLERS
 from anonnet_studio.workers.requests import (
     AnalysisRequest,
     ConfigureRequest,
@@ -315,4 +316,5 @@ _HANDLERS: dict[type, Handler] = {
     PreviewRequest: render_preview,
     GenerationRequest: generate,
     ExportRequest: export,
+    **CORRECTION_HANDLERS,
 }

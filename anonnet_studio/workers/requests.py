@@ -34,6 +34,7 @@ class JobKind(StrEnum):
     CONFIGURE = "configure"
     MODEL_STATUS = "models"
     WARM_UP = "warm-up"
+    PROPAGATION = "propagation"  # see correction_jobs.py
 
 
 def frozen_array(array: np.ndarray) -> np.ndarray:

@@ -88,7 +88,7 @@ class PropagatedTrack:
     boxes: np.ndarray  # (N, 4) float32
     landmarks5: np.ndarray  # (N, 5, 2) float32; a template where no face was detected
     scores: np.ndarray  # (N,) float32 detection score, 0 where the detector found nothing
-    embedding: np.ndarray  # L2-normalised identity vector of the followed face
+    embedding: np.ndarray  # L2-normalised identity vector of the face (empty: no embedder)
     backward: PropagationStop
     forward: PropagationStop
     detected_frames: int = 0  # rows where the detector confirmed the face
@@ -138,8 +138,8 @@ def propagate_box(
     seed_frame: int,
     seed_box: np.ndarray,
     span: tuple[int, int],
-    detector: FaceDetector,
-    embedder: FaceEmbedder,
+    detector: FaceDetector | None,
+    embedder: FaceEmbedder | None,
     *,
     directions: tuple[str, ...] = ("backward", "forward"),
     settings: PropagationSettings | None = None,
@@ -148,7 +148,10 @@ def propagate_box(
     cancel: CancelToken | None = None,
 ) -> PropagatedTrack:
     """Follow `seed_box` (full-frame x0, y0, x1, y1 at `seed_frame`) within `span` = (first
-    frame, end exclusive) of its shot. Raises OperationCancelled when `cancel` is set."""
+    frame, end exclusive) of its shot. Raises OperationCancelled when `cancel` is set.
+
+    Without a detector and embedder (a region that is not a face) only the visual tracker
+    runs; rows then carry template landmarks, score 0, and the embedding is empty."""
     settings = settings or PropagationSettings()
     start, end = max(0, span[0]), min(span[1], source.frame_count)
     if not start <= seed_frame < end:
@@ -161,8 +164,10 @@ def propagate_box(
     seed_work = _first_image(source, seed_frame, max_side)
     scale = seed_work.shape[1] / width  # what the decoder actually produced
     identity = _Identity()
-    seed_detection = _detect_near(detector, seed_work, seed_box * scale, settings)
-    if seed_detection is not None:
+    seed_detection = None
+    if detector is not None and embedder is not None:
+        seed_detection = _detect_near(detector, seed_work, seed_box * scale, settings)
+    if seed_detection is not None and embedder is not None:
         identity.relation = _relation(seed_detection[0].box, seed_box * scale)
         identity.reference = embedder.embed(*seed_detection[1:])
         identity.samples.append(identity.reference)
@@ -203,7 +208,11 @@ def propagate_box(
         boxes=np.stack([r.box for r in rows]).astype(np.float32),
         landmarks5=np.stack([r.landmarks5 for r in rows]).astype(np.float32),
         scores=np.array([r.score for r in rows], dtype=np.float32),
-        embedding=_identity_embedding(identity, embedder, seed_work, seed_box * scale),
+        embedding=(
+            _identity_embedding(identity, embedder, seed_work, seed_box * scale)
+            if embedder is not None
+            else np.zeros(0, dtype=np.float32)
+        ),
         backward=backward,
         forward=forward,
         detected_frames=sum(1 for r in rows if r.score > 0),
@@ -215,8 +224,8 @@ class _Follower:
 
     def __init__(
         self,
-        detector: FaceDetector,
-        embedder: FaceEmbedder,
+        detector: FaceDetector | None,
+        embedder: FaceEmbedder | None,
         tracker_factory: Callable[[], VisualTracker],
         settings: PropagationSettings,
         identity: _Identity,
@@ -261,7 +270,9 @@ class _Follower:
             problem = self._implausible(box_work / self._scale)
             if problem:
                 return rows, _lost(frame_index, problem)
-            found = _detect_near(self._detector, image, box_work, self._settings)
+            found = None
+            if self._detector is not None:
+                found = _detect_near(self._detector, image, box_work, self._settings)
             if found is not None:
                 detections += 1
                 due = detections % self._settings.embed_every == 1 or _jumped(previous, box_work)
@@ -314,7 +325,7 @@ class _Follower:
         """Whether the detection is the seed's face: None when not checked this time (the
         embedder runs on every Nth detection, and after any sudden jump of the box)."""
         identity = self._identity
-        if identity.reference is not None and not due:
+        if self._embedder is None or (identity.reference is not None and not due):
             return None
         embedding = self._embedder.embed(found[1], found[2])
         if identity.reference is None:
