@@ -118,6 +118,7 @@ def _export(project: Project, args: argparse.Namespace) -> int:
             on_progress=progress,
         )
     print(f"Wrote {outcome.output} ({outcome.frames_written} frames).")
+    print(review_line(project))
     for identity_id, reason in outcome.fallbacks.items():
         print(f"note: {identity_id}: {reason}")
     if outcome.report_paths:
@@ -138,6 +139,24 @@ def _synthetic_stage(project: Project, manager, models, device: str, progress):
     return synthetic_stage(project, manager, models, device=device, on_progress=progress)
 
 
+def review_line(project: Project) -> str:
+    """Hand corrections and review state in one line, e.g. for a script's log."""
+    from anonnet_studio.project.review import review_counts
+
+    counts = review_counts(project)
+    manual = sum(1 for t in project.tracks.values() if t.manual)
+    return (
+        f"Hand corrections: {manual} face(s) added by hand, {len(project.regions)} region(s); "
+        f"review: {counts['reviewed']} of {counts['items']} items reviewed"
+        + (
+            f", {counts['unreviewed_high_risk']} of high risk not yet"
+            if counts["unreviewed"]
+            else ""
+        )
+        + "."
+    )
+
+
 def run_report(args: argparse.Namespace) -> int:
     from anonnet_studio.project.summary import project_summary
 
@@ -151,6 +170,7 @@ def run_report(args: argparse.Namespace) -> int:
     for person in summary["identities"]:
         state = person["method"] if person["hidden"] else "kept"
         print(f"  {person['id']:<4} {person['name']:<16} {state:<10} {person['frames']:>6} frames")
+    print(review_line(project))
     last = summary["last_export"]
     if last:
         print(f"Last export: {last['output']} - {last['verdict']} ({last['created_utc']})")

@@ -21,7 +21,8 @@ from anonnet_studio.project.schema import Identity, Project, RedactionRegion, Re
 class CorrectionSnapshot:
     tracks: dict[int, Track]
     identities: list[Identity]
-    membership: dict[str, tuple[list[int], np.ndarray]]  # identity id -> track_ids, embedding
+    # identity id -> track_ids, embedding, thumbnail (what corrections change of a person)
+    membership: dict[str, tuple[list[int], np.ndarray, np.ndarray | None]]
     last_identity_number: int
     removed_faces: list[RemovedFace]
     regions: list[RedactionRegion]
@@ -32,7 +33,9 @@ class CorrectionSnapshot:
         return cls(
             tracks=dict(project.tracks),
             identities=list(project.identities),
-            membership={i.id: (list(i.track_ids), i.embedding) for i in project.identities},
+            membership={
+                i.id: (list(i.track_ids), i.embedding, i.thumbnail) for i in project.identities
+            },
             last_identity_number=project.last_identity_number,
             removed_faces=list(project.removed_faces),
             regions=list(project.regions),
@@ -45,9 +48,10 @@ class CorrectionSnapshot:
         project.tracks.update(self.tracks)
         project.identities[:] = self.identities
         for identity in self.identities:
-            track_ids, embedding = self.membership[identity.id]
+            track_ids, embedding, thumbnail = self.membership[identity.id]
             identity.track_ids = list(track_ids)
             identity.embedding = embedding
+            identity.thumbnail = thumbnail
         project.last_identity_number = self.last_identity_number
         project.removed_faces[:] = self.removed_faces
         project.regions[:] = self.regions

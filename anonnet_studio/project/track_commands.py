@@ -130,6 +130,7 @@ class ApplyPropagation(SnapshotCommand):
         scores: np.ndarray,
         embedding: np.ndarray,
         *,
+        thumbnail: np.ndarray | None = None,
         events: ProjectEvents | None = None,
     ) -> None:
         super().__init__(events)
@@ -137,6 +138,7 @@ class ApplyPropagation(SnapshotCommand):
             raise ProjectEditError("Propagation found no frames to add.")
         self.track_id = track_id
         self.rows = (frames, boxes, landmarks5, scores, embedding)
+        self.thumbnail = thumbnail
         self.text = f"Follow face track {track_id} through its shot"
 
     def _change(self, project: Project) -> list[ProjectEvent]:
@@ -149,6 +151,9 @@ class ApplyPropagation(SnapshotCommand):
         project.tracks[track.id] = updated
         identity = find_identity(project, track.identity_id)
         _refresh_embedding(project, identity)
+        if identity.thumbnail is None and self.thumbnail is not None:
+            identity.thumbnail = np.ascontiguousarray(self.thumbnail, dtype=np.uint8)
+            return [*_changed({track.id}, {identity.id}, people=False), IdentitiesChanged()]
         return _changed({track.id}, {identity.id}, people=False)
 
 

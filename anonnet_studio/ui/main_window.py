@@ -143,6 +143,9 @@ class MainWindow(QMainWindow):
             self.document, self.state, self.corrections, self.preview, self.review
         )
         self.corrections.notice.connect(lambda m: self.statusBar().showMessage(m, 15_000))
+        self.corrections.stopped_early.connect(
+            lambda m: self.messenger.info("The face was lost before the shot ended", m)
+        )
         self.autosave.failed.connect(lambda m: self.statusBar().showMessage(m, 10_000))
 
     def _add_dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:

@@ -54,6 +54,7 @@ class PropagationDone:
     embedding: np.ndarray
     stopped_early: bool  # the face was lost or vetoed before the shot ended
     message: str  # where and why it stopped, for the user
+    thumbnail: np.ndarray | None = None  # of the face at the seed frame (faces only)
 
 
 def propagate(
@@ -62,6 +63,7 @@ def propagate(
     on_progress: ProgressCallback,
     cancel: CancelToken,
 ) -> PropagationDone:
+    from anonnet_studio.core.analysis.thumbnails import face_thumbnail
     from anonnet_studio.core.correction.propagation import propagate_box
 
     check_cancel(cancel)
@@ -73,8 +75,9 @@ def propagate(
             choice = choice.with_role("embedder", request.embedder)
         vision = services.vision(choice)
         detector, embedder = vision.detector, vision.embedder
+    reader = services.reader(request.video_path)
     result = propagate_box(
-        services.reader(request.video_path),
+        reader,
         request.seed_frame,
         np.asarray(request.seed_box),
         request.span,
@@ -84,6 +87,9 @@ def propagate(
         on_progress=on_progress,
         cancel=cancel,
     )
+    thumbnail = None
+    if request.target == "track":
+        thumbnail = face_thumbnail(reader.frame_at(request.seed_frame), request.seed_box)
     return PropagationDone(
         target=request.target,
         target_id=request.target_id,
@@ -95,6 +101,7 @@ def propagate(
         embedding=result.embedding,
         stopped_early=result.backward.early or result.forward.early,
         message=result.describe(),
+        thumbnail=thumbnail,
     )
 
 

@@ -9,6 +9,8 @@ man's identity and track are removed from it, as if the detector had missed him.
 
 from __future__ import annotations
 
+import json
+
 import dlib
 import numpy as np
 import pytest
@@ -107,6 +109,7 @@ def test_a_missed_face_drawn_once_is_covered_in_every_frame_of_its_shot(
     person = window.document.project.identity(track.identity_id)
     assert track.frames.tolist() == list(range(45, 90)), "the whole shot, not across the cut"
     assert person.hidden and np.linalg.norm(person.embedding) > 0.99
+    assert person.thumbnail is not None and person.thumbnail.shape == (96, 96, 3)
     assert window.messenger.errors == []
 
     # 3. Export from the editor, with the leak check.
@@ -121,6 +124,11 @@ def test_a_missed_face_drawn_once_is_covered_in_every_frame_of_its_shot(
     assert exported is not None and exported.verdict == "PASS"
     # The hand-drawn track covered him: the leak check had nothing to cover in his shot.
     assert not [f for f in exported.leak_frames if f >= 45]
+    report = json.loads(exported.report_paths[0].read_text(encoding="utf-8"))
+    (manual,) = report["corrections"]["manual_tracks"]
+    assert manual["track_id"] == track_id and manual["frames"] == [[45, 89]]
+    entry = next(i for i in report["identities"] if i["id"] == person.id)
+    assert entry["hidden"] and entry["residual_reidentification"]["frames_sampled"] > 0
 
     # 4. Independent check on every frame of the shot: dlib's HOG detector finds the man in
     # the original but nowhere near his box in the export, and the pixels there changed.

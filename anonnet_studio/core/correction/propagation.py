@@ -20,11 +20,17 @@ import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
 
 import cv2
 import numpy as np
 
+from anonnet_studio.core.correction.anchoring import (
+    Found,
+    apply_relation,
+    detect_near,
+    relation,
+)
+from anonnet_studio.core.correction.frames import FrameSource, outward_frames
 from anonnet_studio.core.correction.geometry import box_iou, template_landmarks
 from anonnet_studio.core.correction.tracker import VisualTracker, csrt_tracker
 from anonnet_studio.core.progress import (
@@ -73,7 +79,7 @@ class PropagationSettings:
     min_work_side: int = 160
     detection_iou: float = 0.3  # a detection belongs to the box from this overlap on
     redetect_iou: float = 0.6  # below this the tracker is re-centred on the detection
-    embed_every: int = 3  # embedder veto on every Nth detection
+    embed_every: int = 5  # embedder veto on every Nth detection (an SFace call costs ~40 ms)
     veto_factor: float = 1.5  # veto beyond this times the embedder's threshold
     max_size_change: float = 3.0  # relative to the seed box, either way
     min_visible_fraction: float = 0.4  # of the box inside the picture
@@ -100,19 +106,6 @@ class PropagatedTrack:
             f"Followed the face over frames {first}–{last} ({len(self.frames)} frames). "
             f"Backward: {self.backward.message} Forward: {self.forward.message}"
         )
-
-
-class FrameSource(Protocol):
-    """What propagation needs from `VideoReader`."""
-
-    @property
-    def frame_count(self) -> int: ...
-
-    def iter_frames(
-        self, start: int = 0, end: int | None = None, stride: int = 1, max_side: int | None = None
-    ) -> Iterator[object]: ...
-
-    def keyframe_at_or_before(self, index: int) -> int: ...
 
 
 @dataclass(slots=True)
@@ -157,18 +150,23 @@ def propagate_box(
     if not start <= seed_frame < end:
         raise ValueError(f"seed frame {seed_frame} lies outside the span {start}..{end - 1}")
     seed_box = np.asarray(seed_box, dtype=np.float32)
-    seed_image = _first_image(source, seed_frame, None)
-    height, width = seed_image.shape[:2]
+    width, height = source.info.video.width, source.info.video.height
     scale = _work_scale(seed_box, width, height, settings)
     max_side = max(1, round(max(width, height) * scale))
-    seed_work = _first_image(source, seed_frame, max_side)
+    work_w, work_h = max(1, round(width * scale)), max(1, round(height * scale))
+    frames = outward_frames(
+        source, seed_frame, start, end, max_side,
+        max(8, settings.backward_chunk_bytes // (3 * work_w * work_h)),
+        backward="backward" in directions, forward="forward" in directions,
+    )  # fmt: skip
+    seed_work = frames.seed_image
     scale = seed_work.shape[1] / width  # what the decoder actually produced
     identity = _Identity()
     seed_detection = None
     if detector is not None and embedder is not None:
-        seed_detection = _detect_near(detector, seed_work, seed_box * scale, settings)
+        seed_detection = detect_near(detector, seed_work, seed_box * scale, settings.detection_iou)
     if seed_detection is not None and embedder is not None:
-        identity.relation = _relation(seed_detection[0].box, seed_box * scale)
+        identity.relation = relation(seed_detection[0].box, seed_box * scale)
         identity.reference = embedder.embed(*seed_detection[1:])
         identity.samples.append(identity.reference)
     seed_row = _row_for(seed_frame, seed_box, seed_detection, scale)
@@ -189,15 +187,13 @@ def propagate_box(
     backward_rows: list[_Row] = []
     backward = PropagationStop(start, StopReason.SHOT_START, "reached the start of the shot.")
     if "backward" in directions and seed_frame > start:
-        frames = _backward_frames(source, seed_frame, start, max_side, settings)
-        backward_rows, backward = follower.follow(seed_work, frames, backward, step)
+        backward_rows, backward = follower.follow(seed_work, frames.backward, backward, step)
     elif "backward" not in directions:
         backward = PropagationStop(seed_frame, StopReason.SHOT_START, "not followed.")
     forward_rows: list[_Row] = []
     forward = PropagationStop(end, StopReason.SHOT_END, "reached the end of the shot.")
     if "forward" in directions and seed_frame < end - 1:
-        frames = _forward_frames(source, seed_frame + 1, end, max_side)
-        forward_rows, forward = follower.follow(seed_work, frames, forward, step)
+        forward_rows, forward = follower.follow(seed_work, frames.forward, forward, step)
     elif "forward" not in directions:
         forward = PropagationStop(seed_frame + 1, StopReason.SHOT_END, "not followed.")
     check_cancel(cancel)
@@ -272,7 +268,7 @@ class _Follower:
                 return rows, _lost(frame_index, problem)
             found = None
             if self._detector is not None:
-                found = _detect_near(self._detector, image, box_work, self._settings)
+                found = detect_near(self._detector, image, box_work, self._settings.detection_iou)
             if found is not None:
                 detections += 1
                 due = detections % self._settings.embed_every == 1 or _jumped(previous, box_work)
@@ -319,9 +315,7 @@ class _Follower:
             return "the box changed size implausibly"
         return None
 
-    def _same_face(
-        self, found: tuple[FaceDetection, np.ndarray, FaceDetection], due: bool
-    ) -> bool | None:
+    def _same_face(self, found: Found, due: bool) -> bool | None:
         """Whether the detection is the seed's face: None when not checked this time (the
         embedder runs on every Nth detection, and after any sudden jump of the box)."""
         identity = self._identity
@@ -342,8 +336,8 @@ class _Follower:
         """The user's framing around a detection; the first detection fixes that framing
         relative to the tracked box when the seed itself had none."""
         if self._identity.relation is None:
-            self._identity.relation = _relation(detection_box, tracked)
-        return _apply_relation(detection_box, self._identity.relation)
+            self._identity.relation = relation(detection_box, tracked)
+        return apply_relation(detection_box, self._identity.relation)
 
 
 def _jumped(previous: np.ndarray, box: np.ndarray) -> bool:
@@ -367,98 +361,10 @@ def _work_scale(box: np.ndarray, width: int, height: int, settings: PropagationS
     return min(1.0, settings.max_work_side / longest, wanted)
 
 
-def _first_image(source: FrameSource, index: int, max_side: int | None) -> np.ndarray:
-    for frame in source.iter_frames(index, index + 1, max_side=max_side):
-        return np.asarray(frame.image)  # type: ignore[attr-defined]
-    raise ValueError(f"frame {index} cannot be decoded")
-
-
-def _forward_frames(
-    source: FrameSource, start: int, end: int, max_side: int
-) -> Iterator[tuple[int, np.ndarray]]:
-    for frame in source.iter_frames(start, end, max_side=max_side):
-        yield frame.index, frame.image  # type: ignore[attr-defined]
-
-
-def _backward_frames(
-    source: FrameSource, seed: int, stop: int, max_side: int, settings: PropagationSettings
-) -> Iterator[tuple[int, np.ndarray]]:
-    """Frames seed-1, seed-2, ... down to `stop`, decoded forward in chunks that start at a
-    keyframe where that keeps the chunk within the memory budget (so no frame is decoded
-    twice), and shorter chunks otherwise."""
-    end = seed
-    chunk_limit = None
-    while end > stop:
-        check_start = max(stop, source.keyframe_at_or_before(end - 1))
-        if chunk_limit is None:
-            probe = next(iter(source.iter_frames(end - 1, end, max_side=max_side)), None)
-            if probe is None:
-                return
-            frame_bytes = max(1, np.asarray(probe.image).nbytes)  # type: ignore[attr-defined]
-            chunk_limit = max(8, settings.backward_chunk_bytes // frame_bytes)
-        chunk_start = check_start if end - check_start <= chunk_limit else end - chunk_limit
-        chunk_start = max(stop, chunk_start)
-        chunk = [
-            (f.index, f.image)  # type: ignore[attr-defined]
-            for f in source.iter_frames(chunk_start, end, max_side=max_side)
-        ]
-        if not chunk:
-            return
-        yield from reversed(chunk)
-        end = chunk_start
-
-
-def _detect_near(
-    detector: FaceDetector, image: np.ndarray, box: np.ndarray, settings: PropagationSettings
-) -> tuple[FaceDetection, np.ndarray, FaceDetection] | None:
-    """The detection overlapping `box` most in a crop around it: (detection in `image`
-    coordinates, the crop, the detection in crop coordinates), or None."""
-    height, width = image.shape[:2]
-    bw, bh = float(box[2] - box[0]), float(box[3] - box[1])
-    x0, y0 = max(0, int(box[0] - 0.75 * bw)), max(0, int(box[1] - 0.75 * bh))
-    x1, y1 = min(width, math.ceil(box[2] + 0.75 * bw)), min(height, int(box[3] + 0.75 * bh))
-    if x1 - x0 < 8 or y1 - y0 < 8:
-        return None
-    zoom = float(np.clip(112.0 / max(1.0, math.sqrt(bw * bh)), 0.5, 3.0))
-    crop = image[y0:y1, x0:x1]
-    if abs(zoom - 1.0) > 0.05:
-        size = (max(8, round((x1 - x0) * zoom)), max(8, round((y1 - y0) * zoom)))
-        crop = cv2.resize(crop, size, interpolation=cv2.INTER_LINEAR)
-    crop = np.ascontiguousarray(crop)
-    factor = np.array([(x1 - x0) / crop.shape[1], (y1 - y0) / crop.shape[0]], dtype=np.float32)
-    offset = np.array([x0, y0], dtype=np.float32)
-    best, best_iou = None, settings.detection_iou
-    for detection in detector.detect(crop):
-        mapped = FaceDetection(
-            box=detection.box * np.tile(factor, 2) + np.tile(offset, 2),
-            landmarks5=detection.landmarks5 * factor + offset,
-            score=detection.score,
-        )
-        overlap = box_iou(mapped.box, box)
-        if overlap > best_iou:
-            best, best_iou = (mapped, crop, detection), overlap
-    return best
-
-
-def _relation(detection_box: np.ndarray, user_box: np.ndarray) -> np.ndarray:
-    d, u = np.asarray(detection_box, np.float64), np.asarray(user_box, np.float64)
-    size = np.maximum(d[2:] - d[:2], 1e-6)
-    shift = ((u[:2] + u[2:]) / 2 - (d[:2] + d[2:]) / 2) / size
-    return np.concatenate([shift, (u[2:] - u[:2]) / size])
-
-
-def _apply_relation(detection_box: np.ndarray, relation: np.ndarray) -> np.ndarray:
-    d = np.asarray(detection_box, np.float64)
-    size = d[2:] - d[:2]
-    centre = (d[:2] + d[2:]) / 2 + relation[:2] * size
-    half = relation[2:] * size / 2
-    return np.concatenate([centre - half, centre + half]).astype(np.float32)
-
-
 def _row_for(
     frame: int,
     box: np.ndarray,
-    found: tuple[FaceDetection, np.ndarray, FaceDetection] | None,
+    found: Found | None,
     scale: float,
 ) -> _Row:
     if found is None:

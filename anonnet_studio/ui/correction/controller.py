@@ -43,6 +43,7 @@ C = TypeVar("C", bound=Command)
 class CorrectionController(QObject):
     notice = Signal(str)  # a sentence for the status bar (where propagation stopped, ...)
     propagation_finished = Signal(object)  # PropagationDone, after it was applied
+    stopped_early = Signal(str)  # the face was lost before the shot ended: where and why
 
     def __init__(
         self,
@@ -221,7 +222,8 @@ class CorrectionController(QObject):
             applied = self._push(
                 lambda: ApplyPropagation(
                     result.target_id, result.frames, result.boxes, result.landmarks5,
-                    result.scores, result.embedding, events=self._events,
+                    result.scores, result.embedding, thumbnail=result.thumbnail,
+                    events=self._events,
                 )
             )  # fmt: skip
         else:
@@ -235,4 +237,6 @@ class CorrectionController(QObject):
             )
         if applied is not None:
             self.notice.emit(result.message)
+            if result.stopped_early:
+                self.stopped_early.emit(result.message)
             self.propagation_finished.emit(result)

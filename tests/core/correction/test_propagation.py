@@ -159,3 +159,17 @@ def test_propagation_is_cancellable(vision, montage):
                 settings=PropagationSettings(),
             )  # fmt: skip
     assert seen and seen[-1].done < MONTAGE_CLIP_FRAMES - 1
+
+
+def test_a_region_is_followed_by_the_tracker_alone(vision, pan_out):
+    """A region that is not a face: no detector, no embedder; it still stops where the
+    tracked content leaves the picture."""
+    with VideoReader(pan_out) as reader:
+        box = _face(vision, reader, 5).box
+        result = propagate_box(reader, 5, box, (0, reader.frame_count), None, None)
+    assert result.embedding.size == 0 and result.detected_frames == 0
+    assert not np.any(result.scores)
+    assert result.forward.reason is StopReason.LOST and result.frames[0] == 0
+    shifts = result.boxes[:, 0] - result.boxes[5, 0]
+    assert shifts[15] == pytest.approx(0, abs=6), "still while the picture is still"
+    assert shifts[-1] < -60, "the box moved left with the picture"
