@@ -63,8 +63,8 @@ def review_queue(project: Project) -> list[ReviewItem]:
             found += _track_items(project, track, identity.name, fps)
         found += _between_items(project, tracks, identity.id, identity.name)
         for item in found:
-            track = project.tracks.get(item.track_id) if item.track_id is not None else None
-            scale = KEPT_FACTOR if track is not None and track.kept else factor
+            owner = project.tracks.get(item.track_id) if item.track_id is not None else None
+            scale = KEPT_FACTOR if owner is not None and owner.kept else factor
             items.append(_scaled(item, scale, identity.id))
     return sorted(items, key=lambda i: (-i.risk, i.frame, i.key))
 

@@ -3,58 +3,14 @@ compute thread, with progress and cancel like every other job."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-from typing import ClassVar, Literal
+from collections.abc import Callable
 
 import numpy as np
 
 from anonnet_studio.core.progress import CancelToken, Progress, ProgressCallback, check_cancel
-from anonnet_studio.workers.requests import JobKind, frozen_array
+from anonnet_studio.workers.requests import PropagationRequest
+from anonnet_studio.workers.results import PropagationDone
 from anonnet_studio.workers.services import ComputeServices
-
-Target = Literal["track", "region"]
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class PropagationRequest:
-    """Follow `seed_box` from `seed_frame` within `span` (the shot: first, end exclusive).
-
-    A "track" target is a face: the detector re-runs around the box and the embedder (the
-    one the project was analysed with, `embedder`) vetoes jumps to another face. A
-    "region" target is followed by the visual tracker alone."""
-
-    kind: ClassVar[JobKind] = JobKind.PROPAGATION
-    video_path: Path
-    target: Target
-    target_id: int
-    seed_frame: int
-    seed_box: np.ndarray  # (4,) full-frame pixels, frozen
-    span: tuple[int, int]
-    directions: tuple[str, ...] = ("backward", "forward")
-    embedder: str | None = None  # backend key pinned by the project (None: the settings')
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "seed_box", frozen_array(np.asarray(self.seed_box, np.float32)))
-
-    def describe(self) -> str:
-        what = "the face" if self.target == "track" else "the region"
-        return f"Following {what} from frame {self.seed_frame}"
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class PropagationDone:
-    target: Target
-    target_id: int
-    seed_frame: int
-    frames: np.ndarray
-    boxes: np.ndarray
-    landmarks5: np.ndarray
-    scores: np.ndarray
-    embedding: np.ndarray
-    stopped_early: bool  # the face was lost or vetoed before the shot ended
-    message: str  # where and why it stopped, for the user
-    thumbnail: np.ndarray | None = None  # of the face at the seed frame (faces only)
 
 
 def propagate(
@@ -105,4 +61,5 @@ def propagate(
     )
 
 
-CORRECTION_HANDLERS = {PropagationRequest: propagate}
+# Merged into the worker's handler table (handlers.py).
+CORRECTION_HANDLERS: dict[type, Callable[..., object]] = {PropagationRequest: propagate}

@@ -22,8 +22,8 @@ from anonnet_studio.core.models.manager import ModelManager
 from anonnet_studio.core.vision.factory import build_embedded_vision
 from anonnet_studio.project.from_analysis import project_from_analysis
 from anonnet_studio.ui.timeline.items import SpanItem
-from anonnet_studio.workers.correction_jobs import PropagationDone
 from anonnet_studio.workers.requests import ComputeConfig
+from anonnet_studio.workers.results import PropagationDone
 from anonnet_studio.workers.services import ComputeServices
 from anonnet_studio.workers.worker import ComputeWorker
 from tests.conftest import fixture_video

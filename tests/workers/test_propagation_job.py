@@ -10,8 +10,8 @@ import numpy as np
 from PySide6.QtCore import QTimer
 
 from anonnet_studio.core.media.reader import VideoReader
-from anonnet_studio.workers.correction_jobs import PropagationDone, PropagationRequest
-from anonnet_studio.workers.requests import ComputeConfig
+from anonnet_studio.workers.requests import ComputeConfig, PropagationRequest
+from anonnet_studio.workers.results import PropagationDone
 from anonnet_studio.workers.services import ComputeServices
 from anonnet_studio.workers.worker import ComputeWorker
 from tests.conftest import fixture_video

@@ -253,7 +253,7 @@ class _Follower:
         detections = 0
         verified = 0  # rows up to here were confirmed to show the seed's face
         last_frame = None
-        previous = self._seed_box * self._scale
+        previous: np.ndarray = self._seed_box * self._scale
         for frame_index, image in frames:
             step()
             last_frame = frame_index

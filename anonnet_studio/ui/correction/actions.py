@@ -56,9 +56,15 @@ class CorrectionActions:
         """Connect every action to what it does on the current selection."""
 
         def on_track(run: Callable[[int], object]) -> Callable[[], None]:
-            return lambda: None if state.track_id is None else run(state.track_id)
+            def call() -> None:
+                if state.track_id is not None:
+                    run(state.track_id)
 
-        def on_selection(track: Callable[[int], object], region: Callable[[int], object]):
+            return call
+
+        def on_selection(
+            track: Callable[[int], object], region: Callable[[int], object]
+        ) -> Callable[[], None]:
             def run() -> None:
                 if state.region_id is not None:
                     region(state.region_id)

@@ -33,8 +33,8 @@ from anonnet_studio.project.events import ProjectEvents
 from anonnet_studio.project.schema import Track
 from anonnet_studio.ui.document import ProjectDocument
 from anonnet_studio.ui.editor_state import EditorState
-from anonnet_studio.workers.correction_jobs import PropagationDone, PropagationRequest
-from anonnet_studio.workers.results import JobInfo
+from anonnet_studio.workers.requests import PropagationRequest
+from anonnet_studio.workers.results import JobInfo, PropagationDone
 from anonnet_studio.workers.worker import ComputeWorker
 
 C = TypeVar("C", bound=Command)
@@ -215,6 +215,7 @@ class CorrectionController(QObject):
         project = self._document.project
         if project is None:
             return
+        applied: object
         if result.target == "track":
             if result.target_id not in project.tracks:
                 self.notice.emit("The face was deleted while it was being followed.")
