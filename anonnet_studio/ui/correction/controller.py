@@ -121,7 +121,11 @@ class CorrectionController(QObject):
             )
 
     def set_kept(self, track_id: int, kept: bool) -> None:
-        self._push(lambda: SetTrackKept(track_id, kept, events=self._events))
+        if self._push(lambda: SetTrackKept(track_id, kept, events=self._events)) and kept:
+            self.notice.emit(
+                "Face kept visible. Its person stays hidden: the export's leak check still "
+                "covers it if it looks like them."
+            )
 
     def assign_track(self, track_id: int, identity_id: str | None) -> None:
         command = self._push(
@@ -204,10 +208,10 @@ class CorrectionController(QObject):
 
     def _on_cancelled(self, job: JobInfo) -> None:
         request = self._jobs.pop(job.job_id, None)
-        if request is not None:
-            self.notice.emit(
-                "Propagation cancelled; the box you drew is kept for its own frame only."
-            )
+        if request is not None and request.target == "track":
+            self.notice.emit("Following cancelled; the face keeps only the frames it had.")
+        elif request is not None:
+            self.notice.emit("Tracking cancelled; the region keeps its boxes.")
 
     def _on_finished(self, job: JobInfo, result: object) -> None:
         if self._jobs.pop(job.job_id, None) is None or not isinstance(result, PropagationDone):
