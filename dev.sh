@@ -32,7 +32,7 @@ case "$cmd" in
         mkdir -p out
         clip="${1:-$FIXTURES/video/lp_d19.mp4}"
         "$VENV/bin/anonnet-studio" anonymize "$clip" -o out/demo_anonymized.mp4 \
-            --report out/demo_report.json
+            --report out/demo_report.json --overwrite  # the demo replaces its own outputs
         echo "Wrote out/demo_anonymized.mp4 and out/demo_report.{json,html}"
         ;;
     test)

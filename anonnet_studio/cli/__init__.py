@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from anonnet_studio import __version__
+from anonnet_studio.cli.signals import TerminationRequested, sigterm_interrupts
 from anonnet_studio.core.errors import AnonNetError, OperationCancelled
 
 # Each module exposes `register(subparsers)`; it adds one subcommand whose parser sets
@@ -19,8 +21,15 @@ _SUBCOMMAND_MODULES = (
 )
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in one line (the full usage of a subcommand is a screen long)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="anonnet-studio",
         description="Anonymize people in video. Run without arguments to open the editor.",
     )
@@ -45,10 +54,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         return _open_editor(parser)
     try:
-        return int(args.handler(args) or 0)
+        with sigterm_interrupts():
+            return int(args.handler(args) or 0)
     except OperationCancelled:
         print("Cancelled.", file=sys.stderr)
         return 130
+    except TerminationRequested:
+        print("Terminated; nothing was written.", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print("Interrupted; nothing was written.", file=sys.stderr)
         return 130

@@ -7,10 +7,17 @@ import json
 import sys
 from pathlib import Path
 
-from anonnet_studio.cli.common import add_model_options, backend_choice, existing_file
+from anonnet_studio.cli.common import (
+    add_model_options,
+    add_overwrite_option,
+    backend_choice,
+    existing_file,
+)
+from anonnet_studio.cli.outputs import project_outputs
 from anonnet_studio.cli.progress_bar import TerminalProgress
 from anonnet_studio.core.analysis.pipeline import analyze_video
-from anonnet_studio.core.fileio import atomic_write_text
+from anonnet_studio.core.destinations import PathRole, check_destinations
+from anonnet_studio.core.fileio import OutputTransaction, atomic_write_text
 from anonnet_studio.project.from_analysis import project_from_analysis
 from anonnet_studio.project.io import save_project
 from anonnet_studio.project.summary import project_summary
@@ -27,18 +34,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("video", type=Path)
     parser.add_argument("-o", "--output", type=Path, required=True, help="project file to write")
     parser.add_argument("--json", type=Path, dest="summary_json", help="also write a summary")
+    add_overwrite_option(parser)
     add_model_options(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     video = existing_file(args.video, "video")
-    project = analyze_to_project(video, args)
     output = args.output if args.output.suffix else args.output.with_suffix(".anonproj")
-    save_project(project, output)
-    summary = project_summary(project)
+    outputs = project_outputs(output)
     if args.summary_json:
-        _write_json(args.summary_json, summary)
+        outputs.append(PathRole(args.summary_json, "summary JSON"))
+    check_destinations([PathRole(video, "source video")], outputs, overwrite=args.overwrite)
+    project = analyze_to_project(video, args)
+    summary = project_summary(project)
+    # The project and the summary appear together, or neither does.
+    with OutputTransaction() as transaction:
+        save_project(project, output, transaction=transaction)
+        if args.summary_json:
+            _write_json(args.summary_json, summary, transaction)
+        transaction.commit()
     print_summary_table(summary)
     print(f"Project written to {output}")
     return 0
@@ -64,5 +79,5 @@ def print_summary_table(summary: dict) -> None:
         print(f"{person['id']:<5}{shots:<14}{person['frames']:>8}  {person['prompt']}", file=out)
 
 
-def _write_json(path: Path, data: dict) -> None:
-    atomic_write_text(path, json.dumps(data, indent=2) + "\n")
+def _write_json(path: Path, data: dict, transaction: OutputTransaction) -> None:
+    atomic_write_text(path, json.dumps(data, indent=2) + "\n", transaction=transaction)

@@ -5,14 +5,27 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from anonnet_studio.cli.common import add_model_options, backend_choice, existing_file
+from anonnet_studio.cli.common import (
+    add_model_options,
+    add_overwrite_option,
+    backend_choice,
+    bounded_int,
+    existing_file,
+)
+from anonnet_studio.cli.outputs import project_inputs, project_outputs, video_output
 from anonnet_studio.cli.progress_bar import TerminalProgress
+from anonnet_studio.core.destinations import PathRole, check_destinations
 from anonnet_studio.core.errors import AnonNetError
+from anonnet_studio.core.fileio import OutputTransaction
 from anonnet_studio.project.backends import choice_for_project
 from anonnet_studio.project.io import load_project, save_project
 from anonnet_studio.project.schema import Method, Project
 from anonnet_studio.runtime import load_vision_models, model_manager
+
+if TYPE_CHECKING:
+    from anonnet_studio.project.export import ExportOutcome
 
 PROJECT_SUFFIX = ".anonproj"
 METHOD_CHOICES = ("blur", "pixelate", "mask", "synthetic")
@@ -52,30 +65,58 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _add_export_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--report", type=Path, help="write an audit report (JSON + HTML)")
     parser.add_argument("--side-by-side", action="store_true", help="original | anonymized")
-    parser.add_argument("--crf", type=int, default=18, help="H.264 quality (lower = better)")
+    parser.add_argument(
+        "--crf",
+        type=bounded_int(0, 51),
+        default=18,
+        help="H.264 quality, 0..51 (lower = better; default 18)",
+    )
     parser.add_argument(
         "--no-leak-check", action="store_true", help="skip the second detection pass (unsafe)"
     )
+    add_overwrite_option(parser)
     add_model_options(parser)
 
 
 def run_anonymize(args: argparse.Namespace) -> int:
     source = existing_file(args.input)
-    if source.suffix == PROJECT_SUFFIX:
-        project = load_project(source)
-    else:
+    project = load_project(source) if source.suffix == PROJECT_SUFFIX else None
+    inputs = project_inputs(source, project) if project else [PathRole(source, "source video")]
+    extra = project_outputs(args.project) if args.project else []
+    _check_paths(args, inputs, extra)
+    if project is None:
         from anonnet_studio.cli.analyze_cmd import analyze_to_project
 
         project = analyze_to_project(source, args)
     apply_choices(project, method=args.method, keep=args.keep)
-    if args.project:
-        save_project(project, args.project)
-    return _export(project, args)
+    with OutputTransaction() as transaction:
+        outcome = _export(project, args, transaction)
+        if args.project:
+            # Saved after the export, so it records the export's verdict and leak frames.
+            save_project(project, args.project, transaction=transaction)
+        transaction.commit()
+    return _report_outcome(outcome, args, project)
 
 
 def run_export(args: argparse.Namespace) -> int:
-    project = load_project(existing_file(args.project, "project"))
-    return _export(project, args)
+    path = existing_file(args.project, "project")
+    project = load_project(path)
+    _check_paths(args, project_inputs(path, project), [])
+    with OutputTransaction() as transaction:
+        outcome = _export(project, args, transaction)
+        transaction.commit()
+    return _report_outcome(outcome, args, project)
+
+
+def _check_paths(
+    args: argparse.Namespace, inputs: list[PathRole], extra_outputs: list[PathRole]
+) -> None:
+    """Every path the run will write, checked before any work (see `cli.outputs`)."""
+    from anonnet_studio.project.export import export_destinations
+
+    video = video_output(args.output)
+    outputs = [video, *export_destinations(args.output, args.report)[1:], *extra_outputs]
+    check_destinations(inputs, outputs, overwrite=args.overwrite)
 
 
 def apply_choices(project: Project, *, method: str | None, keep: list[str]) -> None:
@@ -95,7 +136,10 @@ def apply_choices(project: Project, *, method: str | None, keep: list[str]) -> N
             identity.method = Method(method)
 
 
-def _export(project: Project, args: argparse.Namespace) -> int:
+def _export(
+    project: Project, args: argparse.Namespace, transaction: OutputTransaction
+) -> ExportOutcome:
+    """Renders the video and the report, staged in `transaction` for the caller to commit."""
     from anonnet_studio.project.export import export_project
 
     manager = model_manager(args.models_dir, args.offline)
@@ -116,7 +160,13 @@ def _export(project: Project, args: argparse.Namespace) -> int:
             leak_check=not args.no_leak_check,
             report_path=args.report,
             on_progress=progress,
+            transaction=transaction,
         )
+    return outcome
+
+
+def _report_outcome(outcome: ExportOutcome, args: argparse.Namespace, project: Project) -> int:
+    """Prints what was written (once it is committed); the exit code: 3 for a FAIL."""
     print(f"Wrote {outcome.output} ({outcome.frames_written} frames).")
     print(review_line(project))
     for identity_id, reason in outcome.fallbacks.items():
@@ -124,6 +174,12 @@ def _export(project: Project, args: argparse.Namespace) -> int:
     if outcome.report_paths:
         print(f"Audit report: {outcome.report_paths[0]} and {outcome.report_paths[1]}")
     print(f"Leak check: {outcome.verdict} ({outcome.leaks_covered} leak(s) found and covered)")
+    if outcome.checker_blind:
+        print(
+            "The leak check's face detector found none of the tracked faces in the original "
+            "frames, so it cannot vouch for this export: check its model "
+            "(`anonnet-studio models verify`)."
+        )
     return 0 if outcome.verdict == "PASS" or args.no_leak_check else 3
 
 

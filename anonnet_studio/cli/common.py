@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 
 from anonnet_studio.core.errors import MediaNotFoundError
@@ -41,6 +42,31 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
             default=AUTO,
             help=f"{ROLE_LABELS[role].lower()} (default: auto)",
         )
+
+
+def bounded_int(low: int, high: int) -> Callable[[str], int]:
+    """An argparse `type` accepting whole numbers from `low` to `high`, so a value out of
+    range is a one-line usage error before any work starts."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low} to {high}, got {text}")
+        return value
+
+    parse.__name__ = f"whole number {low}..{high}"
+    return parse
+
+
+def add_overwrite_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace outputs that already exist (the input is never replaced)",
+    )
 
 
 def backend_choice(args: argparse.Namespace) -> BackendChoice:

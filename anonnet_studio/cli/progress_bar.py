@@ -28,7 +28,8 @@ class TerminalProgress:
                 desc=progress.stage,
                 unit=progress.unit or "it",
                 unit_scale=progress.unit == "B",
-                unit_divisor=1024 if progress.unit == "B" else 1000,
+                # Decimal for bytes too: the sizes printed beside the bar are decimal.
+                unit_divisor=1000,
                 leave=True,
                 file=sys.stderr,
                 dynamic_ncols=True,

@@ -18,7 +18,7 @@ import numpy as np
 from anonnet_studio import __version__
 from anonnet_studio.core.anonymize.plan import RedactionMethod, RenderPlan
 from anonnet_studio.core.anonymize.renderer import RenderResult
-from anonnet_studio.core.fileio import atomic_write_text
+from anonnet_studio.core.fileio import OutputTransaction, atomic_write_text, joined_or_own
 from anonnet_studio.project.audit_corrections import (
     corrections_entry,
     corrections_html,
@@ -45,14 +45,19 @@ def build_report(
     leaks = result.leaks
     uncovered = [leak for leak in leaks if not getattr(leak, "covered", True)]
     reidentified = sorted(i for i, stats in result.residual.items() if stats.reidentified)
+    sight = result.checker_sight
+    blind = sight is not None and sight.blind
     checks = {
         "leak_check_ran": result.leak_check,
+        # False: its detector found none of the tracked faces in the original frames, so
+        # finding no leak means nothing (a wrong or tampered model); the export fails.
+        "leak_check_saw_the_tracked_faces": None if sight is None else not blind,
         "leaks_found_and_covered": len(leaks) - len(uncovered),
         "leaks_uncovered": len(uncovered),
         "identities_still_recognisable": reidentified,
         "face_failures_covered": result.face_failure_count,
     }
-    passed = result.leak_check and not uncovered and not reidentified
+    passed = result.leak_check and not blind and not uncovered and not reidentified
     return {
         "format": REPORT_FORMAT,
         "format_version": 1,
@@ -154,12 +159,25 @@ def _ranges(frames: np.ndarray) -> list[list[int]]:
     return [[int(frames[s]), int(frames[e])] for s, e in zip(starts, ends, strict=True)]
 
 
-def write_report(report: dict[str, Any], json_path: Path) -> tuple[Path, Path]:
-    """Write `<name>.json` and `<name>.html` side by side (atomically); returns both."""
-    json_path = Path(json_path)
-    html_path = json_path.with_suffix(".html")
-    atomic_write_text(json_path, json.dumps(report, indent=2, default=_jsonable) + "\n")
-    atomic_write_text(html_path, render_html(report))
+def report_paths(path: Path) -> tuple[Path, Path]:
+    """(JSON, HTML) of the report asked for as `path`: the two side by side, with the
+    HTML named after the JSON; a name ending in .html names the HTML instead, so the
+    two can never be the same file."""
+    path = Path(path)
+    if path.suffix.lower() in (".html", ".htm"):
+        return path.with_suffix(".json"), path
+    return path, path.with_suffix(".html")
+
+
+def write_report(
+    report: dict[str, Any], path: Path, *, transaction: OutputTransaction | None = None
+) -> tuple[Path, Path]:
+    """Write the JSON and the HTML (atomically; staged in `transaction` if given)."""
+    json_path, html_path = report_paths(path)
+    text = json.dumps(report, indent=2, default=_jsonable) + "\n"
+    with joined_or_own(transaction) as outputs:
+        atomic_write_text(json_path, text, transaction=outputs)
+        atomic_write_text(html_path, render_html(report), transaction=outputs)
     return json_path, html_path
 
 

@@ -11,9 +11,11 @@ from pathlib import Path
 
 from anonnet_studio.core.anonymize.methods import SyntheticFaceSource
 from anonnet_studio.core.anonymize.renderer import RenderModels, render
+from anonnet_studio.core.destinations import PathRole, check_destinations
 from anonnet_studio.core.errors import MediaError
+from anonnet_studio.core.fileio import OutputTransaction, joined_or_own
 from anonnet_studio.core.progress import CancelToken, ProgressCallback
-from anonnet_studio.project.audit import build_report, write_report
+from anonnet_studio.project.audit import build_report, report_paths, write_report
 from anonnet_studio.project.backends import require_matching_embedder
 from anonnet_studio.project.hashing import sha256_file, source_unchanged
 from anonnet_studio.project.render_plan import render_plan_from_project
@@ -28,6 +30,8 @@ class ExportOutcome:
     leaks_covered: int
     fallbacks: dict[str, str] = field(default_factory=dict)
     report_paths: tuple[Path, Path] | tuple[()] = ()
+    # The leak check's detector found none of the tracked faces: its clean result is void.
+    checker_blind: bool = False
 
 
 def export_project(
@@ -43,10 +47,21 @@ def export_project(
     report_path: Path | None = None,
     on_progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
+    transaction: OutputTransaction | None = None,
 ) -> ExportOutcome:
     """Render `project` to `output`. Records the leak frames and a summary of the export
     in the project (the caller saves it). `notes` explains per identity why a chosen method
-    was replaced before rendering. Raises MediaError if the source changed."""
+    was replaced before rendering. Raises MediaError if the source changed.
+
+    The video and the report are committed together at the end, or, with `transaction`,
+    staged there for the caller to commit with its other outputs. An output that would
+    overwrite the source or another output is refused before anything is rendered
+    (`DestinationError`); replacing an existing output is the caller's decision."""
+    check_destinations(
+        [PathRole(Path(project.source.path), "source video")],
+        export_destinations(output, report_path),
+        overwrite=True,
+    )
     if not source_unchanged(project.source, on_progress=on_progress, cancel=cancel):
         raise MediaError(
             f"The source video {project.source.path} is missing or has changed since it was "
@@ -61,20 +76,23 @@ def export_project(
         leak_check=leak_check,
         synthetic_ids=set(synthetic.identities) if synthetic else set(),
     )
-    result = render(
-        project.source.path,
-        output,
-        plan,
-        models,
-        synthetic=synthetic,
-        on_progress=on_progress,
-        cancel=cancel,
-    )
-    output_sha = sha256_file(result.dest, on_progress=on_progress, stage="Hashing output")
-    report = build_report(project, plan, result, output_sha256=output_sha, notes=notes)
-    paths: tuple[Path, Path] | tuple[()] = ()
-    if report_path is not None:
-        paths = write_report(report, report_path)
+    with joined_or_own(transaction) as outputs:
+        result = render(
+            project.source.path,
+            output,
+            plan,
+            models,
+            synthetic=synthetic,
+            on_progress=on_progress,
+            cancel=cancel,
+            transaction=outputs,
+        )
+        written = outputs.staged_path(result.dest) or result.dest
+        output_sha = sha256_file(written, on_progress=on_progress, stage="Hashing output")
+        report = build_report(project, plan, result, output_sha256=output_sha, notes=notes)
+        paths: tuple[Path, Path] | tuple[()] = ()
+        if report_path is not None:
+            paths = write_report(report, report_path, transaction=outputs)
     project.leak_frames = list(report["leak_frames"])
     project.analysis["last_export"] = {
         "output": str(Path(output).resolve()),
@@ -89,4 +107,14 @@ def export_project(
         leaks_covered=report["checks"]["leaks_found_and_covered"],
         fallbacks={**result.method_fallbacks, **(notes or {})},
         report_paths=paths,
+        checker_blind=report["checks"]["leak_check_saw_the_tracked_faces"] is False,
     )
+
+
+def export_destinations(output: Path, report_path: Path | None) -> list[PathRole]:
+    """The files an export writes, for `check_destinations`."""
+    roles = [PathRole(Path(output), "output video")]
+    if report_path is not None:
+        json_path, html_path = report_paths(report_path)
+        roles += [PathRole(json_path, "report JSON"), PathRole(html_path, "report HTML")]
+    return roles

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
 from anonnet_studio.project.correction_validation import correction_problems
-from anonnet_studio.project.schema import Project
+from anonnet_studio.project.schema import Project, Track
+
+# Face boxes may reach past the frame edge (a face half out of the picture), but not by
+# more than this many frame widths/heights: further out they describe no face on screen.
+_BOX_MARGIN = 1.0
 
 # Image keys become file names inside the array sidecar; keep them plain.
 IMAGE_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
@@ -36,6 +42,7 @@ def _shot_problems(project: Project) -> list[str]:
 
 def _track_problems(project: Project) -> list[str]:
     problems = []
+    frame_size = _frame_size(project)
     shots = {shot.index: shot for shot in project.shots}
     identity_ids = {identity.id for identity in project.identities}
     for key, track in project.tracks.items():
@@ -45,6 +52,7 @@ def _track_problems(project: Project) -> list[str]:
         if problem:
             problems.append(f"track {track.id}: {problem}")
             continue
+        problems += _geometry_problems(key, track, frame_size)
         if track.identity_id not in identity_ids:
             problems.append(f"track {track.id} belongs to unknown identity {track.identity_id!r}")
         shot = shots.get(track.shot_index)
@@ -93,4 +101,52 @@ def _identity_problems(project: Project) -> list[str]:
     for track_id, track in project.tracks.items():
         if track_id not in owner_of and track.identity_id in seen_ids:
             problems.append(f"track {track_id} is not listed by identity {track.identity_id}")
+    return problems
+
+
+def _frame_size(project: Project) -> tuple[int, int] | None:
+    """(width, height) of the source video, when its media info says so."""
+    video = project.source.media_info.get("video")
+    if not isinstance(video, dict):
+        return None
+    width, height = video.get("width"), video.get("height")
+    if isinstance(width, int) and isinstance(height, int) and width > 0 and height > 0:
+        return width, height
+    return None
+
+
+def _geometry_problems(key: int, track: Track, frame_size: tuple[int, int] | None) -> list[str]:
+    """Coordinates must be numbers (NaN boxes crash rendering and cover nothing), boxes
+    well-formed and on or near the frame."""
+    where = f"tracks[{key}]"
+    arrays = {
+        "boxes": track.boxes,
+        "landmarks5": track.landmarks5,
+        "scores": track.scores,
+        "embedding": track.embedding,
+        "landmarks68": track.landmarks68,
+        "keyframe.landmarks68": track.keyframe.landmarks68 if track.keyframe else None,
+    }
+    problems = []
+    for name, values in arrays.items():
+        if values is not None and not np.all(np.isfinite(values)):
+            row = int(np.argwhere(~np.isfinite(values))[0][0])
+            problems.append(f"{where}.{name}: row {row} is not a finite number")
+    if problems:
+        return problems
+    boxes = track.boxes
+    if np.any(boxes[:, 2] < boxes[:, 0]) or np.any(boxes[:, 3] < boxes[:, 1]):
+        row = int(np.argmax((boxes[:, 2] < boxes[:, 0]) | (boxes[:, 3] < boxes[:, 1])))
+        problems.append(f"{where}.boxes: row {row} ends before it starts")
+    if frame_size is not None:
+        width, height = frame_size
+        low = np.array([-width, -height, -width, -height]) * _BOX_MARGIN
+        high = np.array([width, height, width, height]) * (1 + _BOX_MARGIN)
+        outside = np.any((boxes < low) | (boxes > high), axis=1)
+        if np.any(outside):
+            row = int(np.argmax(outside))
+            problems.append(
+                f"{where}.boxes: row {row} {boxes[row].tolist()} lies outside the "
+                f"{width}x{height} frame"
+            )
     return problems

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 
 from anonnet_studio.core.errors import AnonNetError
 from anonnet_studio.project.io import PROJECT_SUFFIX
+from anonnet_studio.project.presence import OpenProjectClaim
 from anonnet_studio.ui.dialogs.messages import Answer, Messenger
 from anonnet_studio.ui.document import ProjectDocument
 from anonnet_studio.ui.settings import EditorSettings, SettingsStore
@@ -57,6 +58,8 @@ class FileController(QObject):
         self._settings = settings
         self._dialog_parent = dialog_parent
         self._jobs: dict[int, Path] = {}  # our analysis/open jobs -> the path they open
+        self._claim = OpenProjectClaim()
+        document.path_changed.connect(self._on_path_changed)
         worker.job_finished.connect(self._on_job_finished)
         worker.job_failed.connect(lambda job, _m: self._jobs.pop(job.job_id, None))
         worker.job_cancelled.connect(lambda job: self._jobs.pop(job.job_id, None))
@@ -167,6 +170,12 @@ class FileController(QObject):
         source = Path(project.source.path)
         return source.with_name(source.stem + PROJECT_SUFFIX)
 
+    def _on_path_changed(self, path: Path | None) -> None:
+        if path is None:
+            self._claim.release()
+        elif not self._claim.claim(path):
+            self._messenger.info("Open elsewhere", open_elsewhere_message(path))
+
     def _remember(self, path: Path) -> None:
         self.recent_files_changed.emit(self._store.add_recent_file(path))
 
@@ -183,3 +192,10 @@ class FileController(QObject):
             return
         self._remember(path)
         self.document_loaded.emit()
+
+
+def open_elsewhere_message(path: Path) -> str:
+    return (
+        f"{path.name} is also open in another AnonNET Studio window.\n"
+        "Each window's saves replace the other's: close the project in one of them."
+    )

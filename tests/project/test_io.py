@@ -15,10 +15,11 @@ import pytest
 from anonnet_studio.core.errors import OutputError, ProjectFileError
 from anonnet_studio.core.progress import Progress
 from anonnet_studio.project import io as project_io
-from anonnet_studio.project.io import load_project, save_project, sidecar_dir
+from anonnet_studio.project.io import SAVE_LOCK_NAME, load_project, save_project, sidecar_dir
 from anonnet_studio.project.schema import SCHEMA_VERSION, Method, Project
 from tests.conftest import fixture_video
 from tests.project.factories import make_demo_project
+from tests.support.processes import finished_process_id
 
 
 @pytest.fixture
@@ -30,7 +31,8 @@ def saved(tmp_path: Path) -> tuple[Project, Path]:
 
 
 def _sidecars(path: Path) -> list[str]:
-    return sorted(p.name for p in sidecar_dir(path).iterdir())
+    """Everything in the data folder but its save lock (temp files would show here)."""
+    return sorted(p.name for p in sidecar_dir(path).iterdir() if p.name != SAVE_LOCK_NAME)
 
 
 def _edit_json(path: Path, edit: Any) -> None:
@@ -162,12 +164,13 @@ def test_leftovers_of_a_killed_save_do_not_matter(saved: tuple[Project, Path]) -
     project, path = saved
     orphan_sidecar = sidecar_dir(path) / "arrays-0123456789ab.npz"
     orphan_sidecar.write_bytes(b"half")
-    (sidecar_dir(path) / ".arrays-x1y2.tmp").write_bytes(b"half")
-    (path.parent / f".{path.name}.k3j4.tmp").write_bytes(b'{"form')
+    gone = finished_process_id()
+    (sidecar_dir(path) / f".anonnet-{gone}-0a1b2c3d-arrays-new.npz.partial").write_bytes(b"h")
+    (path.parent / f".anonnet-{gone}-4e5f6a7b-{path.name}.partial").write_bytes(b'{"form')
     assert load_project(path) == project
     save_project(project, path)
     assert len(_sidecars(path)) == 1
-    assert [p.name for p in path.parent.iterdir() if p.name.endswith(".tmp")] == []
+    assert sorted(p.name for p in path.parent.iterdir()) == [path.name, sidecar_dir(path).name]
 
 
 def test_save_errors(tmp_path: Path) -> None:

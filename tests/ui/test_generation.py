@@ -14,6 +14,7 @@ from anonnet_studio.workers.services import ComputeServices
 from anonnet_studio.workers.worker import ComputeWorker
 from tests.core.synthetic.conftest import offline_manager
 from tests.core.synthetic.tiny_models import build_tiny_models
+from tests.support.manifests import manifest_publishing
 from tests.ui.conftest import make_window
 from tests.ui.fixture_projects import fixture_project
 
@@ -25,7 +26,7 @@ def tiny_worker(qtbot, tmp_path):
     folders = build_tiny_models(tmp_path / "tiny")
 
     def manager_factory(config: ComputeConfig):
-        manager = offline_manager(tmp_path / "manager")
+        manager = offline_manager(tmp_path / "manager", manifest_publishing(folders))
         for name, folder in folders.items():
             manager.set_local_path(name, Path(folder))
         return manager

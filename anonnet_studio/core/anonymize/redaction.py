@@ -43,12 +43,17 @@ class RedactionLog:
 
 
 def redact_frame(
-    redactor: FrameRedactor, frame: np.ndarray, plan: RenderPlan, frame_index: int
+    redactor: FrameRedactor,
+    frame: np.ndarray,
+    plan: RenderPlan,
+    frame_index: int,
+    regions: list[Region] | None = None,
 ) -> list[Region]:
-    """Redact the faces of `frame_index`, then its regions that are not faces (in place).
-    Returns the face regions, which the leak check needs. The export and the preview both
-    go through here, so they always agree."""
-    regions = regions_at(plan, frame_index)
+    """Redact the faces of `frame_index` (`regions`, looked up when not given), then its
+    regions that are not faces, in place. Returns the face regions, which the leak check
+    needs. The export and the preview both go through here, so they always agree."""
+    if regions is None:
+        regions = regions_at(plan, frame_index)
     redactor.redact(frame, regions)
     redactor.log.failure_count += redact_areas(frame, plan, frame_index)
     return regions

@@ -23,8 +23,10 @@ from anonnet_studio.core.anonymize.methods import (
     SyntheticRedactor,
     default_redactors,
 )
-from anonnet_studio.core.anonymize.plan import RedactionMethod, RenderPlan
+from anonnet_studio.core.anonymize.plan import RedactionMethod, RenderPlan, regions_at
 from anonnet_studio.core.anonymize.redaction import FaceFailure, FrameRedactor, redact_frame
+from anonnet_studio.core.anonymize.sight import CheckerSight, SightStats
+from anonnet_studio.core.fileio import OutputTransaction
 from anonnet_studio.core.media.reader import DecodedFrame, VideoReader
 from anonnet_studio.core.media.writer import VideoWriter
 from anonnet_studio.core.progress import (
@@ -63,6 +65,9 @@ class RenderResult:
     synthetic_fallback_frames: dict[str, int] = field(default_factory=dict)
     leak_check: bool = True
     timings: dict[str, float] = field(default_factory=dict)
+    # Whether the leak check's detector found the tracked faces in original frames; None
+    # without a leak check. A blind checker's clean result proves nothing.
+    checker_sight: SightStats | None = None
 
 
 def render(
@@ -74,6 +79,7 @@ def render(
     synthetic: SyntheticFaceSource | None = None,
     on_progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
+    transaction: OutputTransaction | None = None,
 ) -> RenderResult:
     """Render `source_path` anonymized by `plan` into `dest_path` (.mp4/.mov/.mkv).
 
@@ -81,6 +87,7 @@ def render(
     `plan.leak_check`). `synthetic` is the synthetic-face stage; without it, people planned
     as synthetic are blurred and `method_fallbacks` says so. Raises OperationCancelled
     (leaving no output) when `cancel` is set, and the media engine's typed errors.
+    With `transaction`, the finished video is staged there instead of renamed into place.
     """
     if plan.leak_check and models is None:
         raise ValueError("the leak check needs a detector and an embedder (models=None)")
@@ -88,6 +95,7 @@ def render(
     redactors = default_redactors(synthetic)
     redactor = FrameRedactor(redactors)
     checker = LeakChecker(models.detector, models.embedder, plan) if plan.leak_check else None
+    sight = CheckerSight(models.detector, plan) if checker is not None else None
     plan.region_index()  # build the lookup once, before the clock of the first frame
     clock = _StageClock()
     leaks: list[LeakRecord] = []
@@ -106,13 +114,18 @@ def render(
             crf=plan.crf,
             size=size,
             copy_audio=plan.copy_audio,
+            transaction=transaction,
         ) as writer:
             for frame in clock.timed_iter("decode_s", reader.iter_frames()):
                 check_cancel(cancel)
                 image = _writable(frame)
                 original = image.copy() if plan.side_by_side else None
+                regions = regions_at(plan, frame.index)
+                if sight is not None:
+                    with clock("leak_check_s"):
+                        sight.probe(image, frame.index, regions)
                 with clock("redact_s"):
-                    regions = redact_frame(redactor, image, plan, frame.index)
+                    redact_frame(redactor, image, plan, frame.index, regions)
                 if checker is not None:
                     with clock("leak_check_s"):
                         leaks.extend(checker.check(image, frame.index, regions))
@@ -139,6 +152,7 @@ def render(
         synthetic_fallback_frames=_synthetic_fallback_frames(redactors),
         leak_check=checker is not None,
         timings=timings,
+        checker_sight=sight.stats() if sight is not None else None,
     )
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 from pathlib import Path
 from types import TracebackType
 
@@ -15,6 +14,7 @@ import av.video.stream
 import numpy as np
 
 from anonnet_studio.core.errors import MediaError, OutputError
+from anonnet_studio.core.fileio import OutputTransaction, TempFile
 from anonnet_studio.core.media._audio import AudioCarrier
 from anonnet_studio.core.media._convert import even_size, pad_to_even, rgb_to_frame, swscale_matrix
 from anonnet_studio.core.media._index import FrameIndex
@@ -49,9 +49,10 @@ class VideoWriter:
     device make/model, encoder, handler names) is carried over, and no rotate tag is
     written: frames from `VideoReader` are already upright.
 
-    Output goes to a hidden temp file next to `dest`, renamed onto `dest` only by a
-    successful `close()`; leaving the `with` block with an exception (including
-    OperationCancelled) deletes it, so `dest` is never half-written.
+    Output goes to a hidden, locked temp file next to `dest` (see `core.fileio`), renamed
+    onto `dest` only by a successful `close()`, or, with `transaction`, handed to it to be
+    renamed together with the run's other outputs. Leaving the `with` block with an
+    exception (including OperationCancelled) deletes it, so `dest` is never half-written.
     """
 
     def __init__(
@@ -64,6 +65,7 @@ class VideoWriter:
         preset: str = "veryfast",
         size: tuple[int, int] | None = None,
         copy_audio: bool = True,
+        transaction: OutputTransaction | None = None,
     ) -> None:
         # x264 only checks its settings at the first frame; fail here instead.
         if preset not in X264_PRESETS:
@@ -84,7 +86,9 @@ class VideoWriter:
         self._frames_written = 0
         self._last_index = -1
         self._finished = False
-        self._tmp = _create_temp_file(self._dest)
+        self._transaction = transaction
+        self._temp = TempFile(self._dest.parent, self._dest.name)
+        self._tmp = self._temp.path
         self._audio: AudioCarrier | None = None
         try:
             options = {"movflags": "+faststart"} if output_format in ("mp4", "mov") else {}
@@ -132,6 +136,12 @@ class VideoWriter:
     def encoded_size(self) -> tuple[int, int]:
         """(width, height) in the file: `size`, padded to even numbers."""
         return even_size(*self._size)
+
+    @property
+    def file_path(self) -> Path:
+        """Where the finished video is now: `dest`, or its temp file while a transaction
+        still holds it."""
+        return self._dest if self._temp.finished else self._tmp
 
     @property
     def frames_written(self) -> int:
@@ -183,9 +193,10 @@ class VideoWriter:
                 self._audio.finish()
                 self._audio.close()
             self._output.close()
-            _fsync(self._tmp)
-            os.replace(self._tmp, self._dest)
-            _fsync_dir(self._dest.parent)
+            if self._transaction is not None:
+                self._transaction.adopt(self._temp)
+            else:
+                self._temp.commit()
         except (av.FFmpegError, OSError) as exc:
             self._abort()
             raise OutputError(
@@ -247,8 +258,9 @@ class VideoWriter:
         if output is not None:
             with contextlib.suppress(av.FFmpegError, OSError, ValueError):
                 output.close()
-        with contextlib.suppress(OSError):
-            self._tmp.unlink(missing_ok=True)
+        temp = getattr(self, "_temp", None)
+        if temp is not None:
+            temp.discard()
 
 
 def _check_destination(dest: Path, source: Path) -> str:
@@ -278,18 +290,6 @@ def _check_destination(dest: Path, source: Path) -> str:
     return output_format
 
 
-def _create_temp_file(dest: Path) -> Path:
-    tmp = dest.with_name(f".{dest.stem}.partial-{secrets.token_hex(4)}{dest.suffix}")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    except OSError as exc:
-        raise OutputError(
-            f"Cannot write in {dest.parent}: {exc.strerror}.", hint="Choose another folder."
-        ) from exc
-    os.close(fd)
-    return tmp
-
-
 def _source_frame_index(source: MediaInfo, source_path: Path) -> FrameIndex:
     current, index = probe_with_index(source_path)
     if current.video.frame_count != source.video.frame_count:
@@ -299,17 +299,3 @@ def _source_frame_index(source: MediaInfo, source_path: Path) -> FrameIndex:
             hint="Re-open the video.",
         )
     return index
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(folder: Path) -> None:
-    # Makes the rename durable; not every platform lets a folder be opened.
-    with contextlib.suppress(OSError):
-        _fsync(folder)

@@ -26,3 +26,19 @@ def sha256_file(
             if on_bytes is not None:
                 on_bytes(len(chunk))
     return digest.hexdigest()
+
+
+def sha256_and_git_sha1(path: Path, *, cancel: CancelToken | None = None) -> tuple[str, str]:
+    """(sha256, Git blob sha1) of `path` in one pass.
+
+    The Hub identifies a file kept in plain Git (not LFS) by its Git blob id:
+    sha1 of "blob <size>\\0" followed by the content.
+    """
+    sha256 = hashlib.sha256()
+    git = hashlib.sha1(f"blob {path.stat().st_size}\0".encode(), usedforsecurity=False)
+    with path.open("rb") as handle:
+        while chunk := handle.read(HASH_CHUNK_BYTES):
+            check_cancel(cancel)
+            sha256.update(chunk)
+            git.update(chunk)
+    return sha256.hexdigest(), git.hexdigest()

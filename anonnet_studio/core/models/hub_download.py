@@ -1,102 +1,129 @@
-"""Fetch one file from a Hugging Face Hub repository through `huggingface_hub`.
+"""Hugging Face Hub files: what the Hub says about a file, then a resumable download of it.
 
-`hf_hub_download` handles the hub's redirects, auth tokens and Xet storage; we point it at
-a staging folder (`local_dir`) and move the verified file into our own cache layout.
-Its `tqdm_class` hook is our progress and cancellation point. huggingface_hub 2.x writes
-to a process-unique temporary file that it deletes on failure, so an interrupted hub
-download restarts that file from zero (it does resume by itself after transient network
-errors within one call).
+`huggingface_hub` (2.x) downloads into a process-unique temporary file that it deletes when
+a call fails, so an interrupted 3.4 GB file would restart from zero. We therefore ask
+`huggingface_hub` only for the file's metadata at the pinned revision (it handles the
+Hub's redirects, renamed repositories and headers) and download the bytes ourselves with
+`http_download.fetch_to_part`, which resumes a `.part` file with an HTTP Range request.
+
+The metadata carries what makes a Hub file checkable even without a published hash: for a
+Git LFS file the Hub reports its sha256 (`X-Linked-Etag`), for a small Git file the Git
+blob sha1 (`ETag`); and the commit the revision resolved to (`X-Repo-Commit`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
+import re
+from dataclasses import dataclass
 
 from anonnet_studio import __version__
-from anonnet_studio.core.errors import AnonNetError, ModelUnavailableError
+from anonnet_studio.core.errors import ModelUnavailableError
+from anonnet_studio.core.models.http_download import (
+    PermanentDownloadError,
+    TransientDownloadError,
+    http_status_error,
+)
 from anonnet_studio.core.models.manifest import HubSource
-from anonnet_studio.core.progress import CancelToken, check_cancel
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_GIT_SHA1 = re.compile(r"^[0-9a-f]{40}$")
+# HTTP statuses after which a Hub source will not serve the file however often we ask.
+_PERMANENT_STATUSES = frozenset({400, 401, 403, 404, 410})
 
 
-def fetch_from_hub(
-    source: HubSource,
-    filename: str,
-    staging_dir: Path,
-    *,
-    endpoint: str | None,
-    timeout_s: float,
-    on_bytes: Callable[[int], None],
-    cancel: CancelToken | None = None,
-    force: bool = False,
-) -> Path:
-    """Download `filename` of `source` into `staging_dir`; returns the downloaded file.
+@dataclass(frozen=True, slots=True)
+class HubFileInfo:
+    """The Hub's metadata for one file at one revision."""
 
-    `force` re-downloads even if a copy is already staged (used after a failed check).
-    """
+    url: str  # where to GET the bytes (the resolve URL, or the CDN it redirects to)
+    commit: str | None  # the commit the revision resolved to
+    size: int | None
+    sha256: str | None  # Git LFS files: the sha256 of the content
+    git_sha1: str | None  # plain Git files: the Git blob id of the content
+
+
+def resolve_url(source: HubSource, filename: str, endpoint: str | None) -> str:
+    """The `/resolve/<revision>/<path>` URL of a file, as huggingface_hub builds it."""
     # Imported here: huggingface_hub is slow to import and only needed for downloads.
-    from huggingface_hub import hf_hub_download
+    from huggingface_hub import hf_hub_url
 
-    check_cancel(cancel)
+    return hf_hub_url(
+        repo_id=source.repo,
+        filename=filename,
+        repo_type=source.repo_type,
+        revision=source.revision,
+        endpoint=endpoint,
+    )
+
+
+def hub_file_info(
+    source: HubSource, filename: str, *, endpoint: str | None, timeout_s: float
+) -> HubFileInfo:
+    """Ask the Hub about `filename` at the pinned revision (one HEAD request, no body).
+
+    Raises `PermanentDownloadError` when the repository, revision or file does not exist
+    (or is gated), and `TransientDownloadError` for network problems and overloads.
+    """
+    from huggingface_hub import get_hf_file_metadata
+
+    url = resolve_url(source, filename, endpoint)
     try:
-        path = hf_hub_download(
-            repo_id=source.repo,
-            filename=filename,
-            revision=source.revision,
-            repo_type=source.repo_type,
-            local_dir=staging_dir,
+        metadata = get_hf_file_metadata(
+            url,
+            timeout=timeout_s,
             endpoint=endpoint,
-            etag_timeout=timeout_s,
-            force_download=force,
-            tqdm_class=_progress_class(on_bytes, cancel),  # type: ignore[arg-type]
             library_name="anonnet-studio",
             library_version=__version__,
         )
-    except AnonNetError:
-        raise  # our own cancellation, raised from inside the progress hook
-    except Exception as exc:
-        # huggingface_hub raises many types (HTTP, offline, missing entry, metadata); at
-        # this boundary they all mean "the file could not be fetched".
-        raise ModelUnavailableError(
-            f"Could not download '{filename}' from the Hugging Face repository "
-            f"{source.repo} at revision {source.revision}: {_first_line(exc)}",
-            hint="Check the connection (and a token, for gated repositories) and try again.",
-        ) from exc
-    return Path(str(path))
+    except Exception as exc:  # huggingface_hub and httpx raise many types; classify them
+        raise _classified(exc, source, filename) from exc
+    etag = (metadata.etag or "").strip('"').lower()
+    return HubFileInfo(
+        url=metadata.location or url,
+        commit=metadata.commit_hash,
+        size=metadata.size,
+        sha256=etag if _SHA256.match(etag) else None,
+        git_sha1=etag if _GIT_SHA1.match(etag) else None,
+    )
 
 
-def _progress_class(on_bytes: Callable[[int], None], cancel: CancelToken | None) -> type:
-    """A minimal stand-in for tqdm that forwards byte counts and polls the cancel token.
+def check_commit(info: HubFileInfo, source: HubSource, filename: str) -> None:
+    """A pinned revision must resolve to itself: anything else is not the pinned file."""
+    if source.unpinned or info.commit is None or info.commit == source.revision:
+        return
+    raise PermanentDownloadError(
+        f"The Hugging Face repository {source.repo} answered for revision {source.revision} "
+        f"with commit {info.commit}, so '{filename}' there is not the pinned file."
+    )
 
-    huggingface_hub instantiates it with tqdm keyword arguments and calls `update(n)` per
-    chunk (a negative n when it restarts a file); raising there aborts the transfer and
-    huggingface_hub deletes its temporary file.
-    """
 
-    class HubProgress:
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            self.n = int(kwargs.get("initial") or 0)
-            self.total = kwargs.get("total")
-            if self.n:
-                on_bytes(self.n)
+def describe(source: HubSource, filename: str | None = None) -> str:
+    where = f"huggingface.co/{source.repo}@{source.revision}"
+    return f"{where}/{filename}" if filename else where
 
-        def update(self, n: float | None = 1) -> None:
-            check_cancel(cancel)
-            delta = int(n or 0)
-            self.n += delta
-            on_bytes(delta)
 
-        def close(self) -> None:
-            pass
+def _classified(exc: Exception, source: HubSource, filename: str) -> ModelUnavailableError:
+    from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
 
-        def __enter__(self) -> HubProgress:
-            return self
-
-        def __exit__(self, *exc: object) -> None:
-            self.close()
-
-    return HubProgress
+    what = (
+        f"'{filename}' in the Hugging Face repository {source.repo} at revision {source.revision}"
+    )
+    if isinstance(exc, OfflineModeIsEnabled):
+        return PermanentDownloadError(
+            f"Could not look up {what}: huggingface_hub is in offline mode (HF_HUB_OFFLINE)."
+        )
+    if isinstance(exc, HfHubHTTPError) and exc.response is not None:
+        status = exc.response.status_code
+        if status in _PERMANENT_STATUSES:
+            return PermanentDownloadError(
+                f"Could not download {what}: the Hub answered HTTP {status} ({_first_line(exc)}).",
+                hint="Check the repository name and revision (and a token, for gated ones).",
+            )
+        return http_status_error(describe(source, filename), status, _first_line(exc))
+    return TransientDownloadError(
+        f"Could not reach the Hugging Face Hub for {what}: {_first_line(exc)}",
+        hint="Check the connection and run the download again; it resumes where it stopped.",
+    )
 
 
 def _first_line(exc: BaseException) -> str:

@@ -7,7 +7,9 @@ Resolution order for a model (the first place holding *every* file wins):
 4. the download cache, `cache_dir/<name>/<revision>/`.
 
 `resolve` never touches the network. `download` is the only method that does, and it
-refuses in offline mode before opening any connection.
+refuses in offline mode before opening any connection. `resolve` (and so `file`, and every
+loader fed by them) checks each file against its known sha256 before handing the folder
+out (`integrity.py`): a changed model is a `ModelIntegrityError`, never loaded.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 from anonnet_studio.core.errors import ModelError, ModelUnavailableError
 from anonnet_studio.core.models.downloader import DownloadSettings, ModelDownloader
 from anonnet_studio.core.models.embedded import package_dir
+from anonnet_studio.core.models.integrity import VerificationCache, require_intact
 from anonnet_studio.core.models.location import ModelLocation, ModelOrigin
 from anonnet_studio.core.models.manifest import (
     Manifest,
@@ -27,7 +30,7 @@ from anonnet_studio.core.models.manifest import (
     PackageSource,
     load_manifest_dir,
 )
-from anonnet_studio.core.models.stores import LocalPathSettings, TrustedHashes
+from anonnet_studio.core.models.stores import LocalPathSettings, TrustedHash, TrustedHashes
 from anonnet_studio.core.models.verify import VerifyReport, verify_location
 from anonnet_studio.core.progress import CancelToken, ProgressCallback
 from anonnet_studio.core.resources import resources_dir
@@ -51,17 +54,23 @@ class ModelManager:
         max_attempts: int = 3,
         settings_path: Path | None = None,
         hf_endpoint: str | None = None,
+        retry_delay_s: float = 1.0,
     ) -> None:
         """`settings_path` holds `set_local_path` choices (default: in `cache_dir`);
-        `hf_endpoint` overrides the Hugging Face Hub address (mirrors, tests)."""
+        `hf_endpoint` overrides the Hugging Face Hub address (mirrors, tests);
+        `retry_delay_s` is the first backoff before a failed download is retried."""
         self.manifest = manifest
         self.user_dir = user_dir
         self.cache_dir = cache_dir
         self.offline = offline
         self._local_paths = LocalPathSettings(settings_path or cache_dir / "model-locations.json")
         self._trusted = TrustedHashes(cache_dir / "trusted-sha256.json")
+        self._verified = VerificationCache(cache_dir / "verified-files.json")
         self._downloader = ModelDownloader(
-            DownloadSettings(http_timeout_s, max(1, max_attempts), hf_endpoint), self._trusted
+            DownloadSettings(
+                http_timeout_s, max(1, max_attempts), hf_endpoint, max(0.0, retry_delay_s)
+            ),
+            self._trusted,
         )
 
     @classmethod
@@ -124,11 +133,15 @@ class ModelManager:
         """The folder holding the model's files (laid out as in the manifest).
 
         Never downloads. Raises `ModelUnavailableError` saying which files are missing and
-        where to put them or which command downloads them.
+        where to put them or which command downloads them, and `ModelIntegrityError` when
+        a file differs from its known sha256 (checked on every call, hashed only when the
+        file changed on disk).
         """
+        spec = self.manifest.get(name)
         location = self.locate(name)
         if location is None:
-            raise self._unavailable(self.manifest.get(name))
+            raise self._unavailable(spec)
+        require_intact(spec, location, self._trusted, self._verified)
         return location.folder
 
     def is_available(self, name: str) -> bool:
@@ -208,6 +221,22 @@ class ModelManager:
         return self._downloader.download(
             spec, self.cache_folder(name), on_progress=on_progress, cancel=cancel
         )
+
+    def remote_size(self, name: str, relpath: str) -> int | None:
+        """The size a source reports for a file the manifest gives no size for (network).
+
+        None when offline, when no source answers, or when none announces a size.
+        """
+        spec = self.manifest.get(name)
+        model_file = spec.find_file(relpath)
+        if model_file is None or self.offline or spec.kind != "downloaded":
+            return model_file.size if model_file is not None else None
+        return self._downloader.remote_size(spec, model_file)
+
+    def recorded_hash(self, name: str, relpath: str) -> TrustedHash | None:
+        """The sha256 recorded on download for a file the manifest pins no hash for."""
+        spec = self.manifest.get(name)
+        return self._trusted.get(spec.name, spec.revision, relpath)
 
     def verify(
         self,

@@ -2,14 +2,17 @@
 
 Every `resources/models/*.json` file declares models in one schema; `load_manifest_dir`
 merges them into one `Manifest` (a name may appear only once across all files). Parsing
-is strict so that a typo in a manifest fails loudly at start-up, not halfway through a
-multi-gigabyte download.
+(`manifest_parse.py`) is strict so that a typo in a manifest fails loudly at start-up, not
+halfway through a multi-gigabyte download.
+
+Trust is explicit in the schema: a downloaded file either pins a `sha256` and says where
+that hash was published (`sha256_evidence`), or says why no public hash exists
+(`no_public_hash`); a Hub source pins a commit (or says why it cannot, `unpinned`). A file
+may list several `sources` (mirrors), tried in order, each checked against the same hash.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -20,10 +23,6 @@ from anonnet_studio.core.errors import ModelError
 
 SCHEMA_VERSION = 1
 ModelKind = Literal["embedded", "downloaded"]
-_KINDS: tuple[ModelKind, ...] = ("embedded", "downloaded")
-# Names become folder names on every OS, so keep them to a portable alphabet.
-_NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
-_SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
 
 
 class ManifestError(ModelError):
@@ -40,18 +39,31 @@ class PackageSource:
 
 @dataclass(frozen=True, slots=True)
 class HubSource:
-    """Files in a Hugging Face Hub repository at a pinned revision."""
+    """Files in a Hugging Face Hub repository at a pinned revision (a 40-hex commit id).
+
+    `path` is the file's path inside the repository when it differs from the model file's
+    own path (a mirror that stores it elsewhere). `unpinned` says why `revision` is not a
+    commit, when no public record of one exists; `evidence` says where the revision came
+    from. Neither takes part in equality: they document the pin, they do not change it.
+    """
 
     repo: str
     revision: str
     repo_type: str = "model"
+    path: str | None = None
+    unpinned: str = field(default="", compare=False)
+    evidence: str = field(default="", compare=False)
+
+    def path_for(self, model_file: ModelFile) -> str:
+        return self.path or model_file.path
 
 
 @dataclass(frozen=True, slots=True)
 class UrlSource:
-    """One file fetched over plain HTTPS."""
+    """One file fetched over plain HTTPS (a versioned URL, e.g. a release asset)."""
 
     url: str
+    evidence: str = field(default="", compare=False)
 
 
 ModelSource = PackageSource | HubSource | UrlSource
@@ -63,8 +75,15 @@ class ModelFile:
 
     path: str
     size: int | None
-    sha256: str | None  # None: not published; recorded on first download (trust on first use)
-    source: ModelSource | None = None  # None: the model's own source
+    sha256: str | None  # None: no public hash (see `no_public_hash`)
+    sources: tuple[ModelSource, ...] = ()  # empty: the model's own sources
+    sha256_evidence: str = field(default="", compare=False)
+    no_public_hash: str = field(default="", compare=False)  # why sha256 is None
+
+    @property
+    def source(self) -> ModelSource | None:
+        """The first of the file's own sources, if it has any."""
+        return self.sources[0] if self.sources else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,26 +96,46 @@ class ModelSpec:
     licence: str
     revision: str
     files: tuple[ModelFile, ...]
-    source: ModelSource | None = None
+    sources: tuple[ModelSource, ...] = ()
     notes: str = ""
     manifest_path: Path | None = None
+    # True when the licence forbids commercial use (shown before a download).
+    non_commercial: bool = False
     # Model-level keys this schema does not define (e.g. "config", "layout"), kept read-only
     # for the loaders that use them.
     extra: Mapping[str, Any] = field(
         default_factory=lambda: MappingProxyType({}), compare=False, hash=False
     )
 
+    @property
+    def source(self) -> ModelSource | None:
+        """The model's first (preferred) source."""
+        return self.sources[0] if self.sources else None
+
+    def sources_of(self, model_file: ModelFile) -> tuple[ModelSource, ...]:
+        """The sources a file is fetched from, in the order they are tried."""
+        sources = model_file.sources or self.sources
+        assert sources, "parse_manifest guarantees every file has a source"
+        return sources
+
     def source_of(self, model_file: ModelFile) -> ModelSource:
-        """The source a file is fetched from (its own, else the model's)."""
-        source = model_file.source or self.source
-        assert source is not None, "parse_model_spec guarantees every file has a source"
-        return source
+        """The preferred source of a file (its own first, else the model's first)."""
+        return self.sources_of(model_file)[0]
 
     @property
     def total_size(self) -> int | None:
         """Sum of the file sizes, or None when any size is unknown."""
         sizes = [f.size for f in self.files]
         return None if any(s is None for s in sizes) else sum(s for s in sizes if s is not None)
+
+    @property
+    def unpinned_reason(self) -> str:
+        """Why a source of this model is not pinned to a commit ("" when all are)."""
+        for model_file in self.files:
+            for source in self.sources_of(model_file):
+                if isinstance(source, HubSource) and source.unpinned:
+                    return source.unpinned
+        return ""
 
     def find_file(self, relpath: str) -> ModelFile | None:
         wanted = PurePosixPath(relpath).as_posix()
@@ -148,15 +187,10 @@ class Manifest:
 
 def load_manifest_file(path: Path) -> Manifest:
     """Parse one manifest JSON file."""
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ManifestError(f"Cannot read the model manifest {path}: {exc.strerror}.") from exc
-    except json.JSONDecodeError as exc:
-        raise ManifestError(
-            f"The model manifest {path} is not valid JSON (line {exc.lineno}: {exc.msg})."
-        ) from exc
-    return parse_manifest(document, origin=path)
+    # Imported here: the parser imports this module for the dataclasses.
+    from anonnet_studio.core.models.manifest_parse import load_manifest_file as load
+
+    return load(path)
 
 
 def load_manifest_dir(folder: Path) -> Manifest:
@@ -168,151 +202,6 @@ def load_manifest_dir(folder: Path) -> Manifest:
 
 def parse_manifest(document: object, *, origin: Path | None = None) -> Manifest:
     """Build a `Manifest` from decoded JSON; every problem names the file and the model."""
-    where = str(origin) if origin else "the model manifest"
-    if not isinstance(document, Mapping):
-        raise ManifestError(f"{where}: the top level must be a JSON object.")
-    version = document.get("schema_version")
-    if version != SCHEMA_VERSION:
-        raise ManifestError(
-            f"{where}: schema_version is {version!r}; this version of AnonNET Studio reads "
-            f"schema_version {SCHEMA_VERSION}."
-        )
-    entries = document.get("models")
-    if not isinstance(entries, list):
-        raise ManifestError(f"{where}: 'models' must be a list.")
-    specs = []
-    for index, entry in enumerate(entries):
-        label = f"{where}, models[{index}]"
-        if isinstance(entry, Mapping) and isinstance(entry.get("name"), str):
-            label = f"{where}, model '{entry['name']}'"
-        specs.append(_parse_spec(entry, label, origin))
-    return Manifest(tuple(specs))
+    from anonnet_studio.core.models.manifest_parse import parse_manifest as parse
 
-
-def _parse_spec(entry: object, label: str, origin: Path | None) -> ModelSpec:
-    fields = _Fields(entry, label)
-    name = fields.text("name")
-    if not _NAME_PATTERN.match(name):
-        raise ManifestError(
-            f"{label}: the name must be lower-case letters, digits, '.', '_' or '-'."
-        )
-    kind = fields.text("kind")
-    if kind not in _KINDS:
-        raise ManifestError(f"{label}: kind must be one of {', '.join(_KINDS)}, not {kind!r}.")
-    source = _parse_source(fields.raw("source"), label) if "source" in fields else None
-    raw_files = fields.raw("files")
-    if not isinstance(raw_files, list) or not raw_files:
-        raise ManifestError(f"{label}: 'files' must be a non-empty list.")
-    files = tuple(_parse_file(raw, f"{label}, files[{i}]") for i, raw in enumerate(raw_files))
-    paths = [f.path for f in files]
-    if len(set(paths)) != len(paths):
-        raise ManifestError(f"{label}: a file path is listed twice.")
-    if kind == "embedded" and (
-        not isinstance(source, PackageSource) or any(f.source for f in files)
-    ):
-        # resolve() returns one folder, so all files must sit in one package folder.
-        raise ManifestError(f"{label}: an embedded model needs one model-level package source.")
-    for model_file in files:
-        effective = model_file.source or source
-        if effective is None:
-            raise ManifestError(f"{label}: file '{model_file.path}' has no source.")
-        if kind == "downloaded" and isinstance(effective, PackageSource):
-            raise ManifestError(f"{label}: a downloaded model cannot use a package source.")
-    if isinstance(source, UrlSource) and len(files) > 1:
-        raise ManifestError(
-            f"{label}: a model-level 'url' source fits one file; give each file its own."
-        )
-    spec = ModelSpec(
-        name=name,
-        purpose=fields.text("purpose"),
-        kind=kind,  # type: ignore[arg-type]  # checked against _KINDS above
-        licence=fields.text("licence"),
-        revision=fields.text("revision"),
-        files=files,
-        source=source,
-        notes=fields.text("notes", default="") or fields.text("note", default=""),
-        manifest_path=origin,
-        extra=MappingProxyType(fields.unused()),
-    )
-    return spec
-
-
-def _parse_file(raw: object, label: str) -> ModelFile:
-    fields = _Fields(raw, label)
-    path = fields.text("path")
-    pure = PurePosixPath(path)
-    if pure.is_absolute() or ".." in pure.parts or "\\" in path or not pure.parts:
-        raise ManifestError(f"{label}: path {path!r} must be relative and stay inside the model.")
-    size = fields.raw("size", default=None)
-    if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
-        raise ManifestError(f"{label}: size must be a non-negative integer or null.")
-    sha256 = fields.raw("sha256", default=None)
-    if sha256 is not None and (not isinstance(sha256, str) or not _SHA256_PATTERN.match(sha256)):
-        raise ManifestError(f"{label}: sha256 must be 64 lower-case hex digits or null.")
-    source = _parse_source(fields.raw("source"), label) if "source" in fields else None
-    fields.reject_unknown()
-    return ModelFile(path=pure.as_posix(), size=size, sha256=sha256, source=source)
-
-
-def _parse_source(raw: object, label: str) -> ModelSource:
-    fields = _Fields(raw, f"{label}, source")
-    kind = fields.text("type")
-    source: ModelSource
-    if kind == "package":
-        source = PackageSource(package=fields.text("package"), path=fields.text("path", default=""))
-    elif kind == "huggingface":
-        repo = fields.text("repo")
-        if repo.count("/") != 1:
-            raise ManifestError(f"{label}, source: repo must look like 'owner/name'.")
-        source = HubSource(
-            repo=repo,
-            revision=fields.text("revision"),
-            repo_type=fields.text("repo_type", default="model"),
-        )
-    elif kind == "url":
-        url = fields.text("url")
-        if not url.startswith(("https://", "http://")):
-            raise ManifestError(f"{label}, source: url must start with https:// or http://.")
-        source = UrlSource(url=url)
-    else:
-        raise ManifestError(
-            f"{label}, source: type must be 'package', 'huggingface' or 'url', not {kind!r}."
-        )
-    fields.reject_unknown()
-    return source
-
-
-class _Fields:
-    """Reads keys from one JSON object and remembers which were used, to reject typos."""
-
-    def __init__(self, raw: object, label: str) -> None:
-        if not isinstance(raw, Mapping):
-            raise ManifestError(f"{label}: expected a JSON object.")
-        self._raw: Mapping[str, Any] = raw
-        self._label = label
-        self._used: set[str] = set()
-
-    def __contains__(self, key: str) -> bool:
-        return key in self._raw
-
-    def raw(self, key: str, default: object = ...) -> Any:
-        self._used.add(key)
-        if key not in self._raw:
-            if default is ...:
-                raise ManifestError(f"{self._label}: '{key}' is missing.")
-            return default
-        return self._raw[key]
-
-    def text(self, key: str, default: str | None = None) -> str:
-        value = self.raw(key, ... if default is None else default)
-        if not isinstance(value, str) or (default is None and not value.strip()):
-            raise ManifestError(f"{self._label}: '{key}' must be a non-empty string.")
-        return value
-
-    def unused(self) -> dict[str, Any]:
-        return {key: value for key, value in self._raw.items() if key not in self._used}
-
-    def reject_unknown(self) -> None:
-        unknown = sorted(set(self._raw) - self._used)
-        if unknown:
-            raise ManifestError(f"{self._label}: unknown field(s) {', '.join(unknown)}.")
+    return parse(document, origin=origin)

@@ -79,6 +79,10 @@ class LocalPathSettings:
         write_json_atomic(self.path, raw)
 
 
+FIRST_USE = "first-use"  # computed from the first download: nothing published to compare with
+HUB_REPORTED = "hub"  # the Hub's own hash for the file at that revision, checked on download
+
+
 @dataclass(frozen=True, slots=True)
 class TrustedHash:
     """A sha256 recorded on the first successful download of a file with no published hash."""
@@ -86,10 +90,20 @@ class TrustedHash:
     sha256: str
     recorded_at: str  # ISO 8601, UTC
     origin: str  # the URL or hub repo it came from
+    kind: str = FIRST_USE  # FIRST_USE or HUB_REPORTED
+
+    @property
+    def hub_reported(self) -> bool:
+        return self.kind == HUB_REPORTED
 
 
 class TrustedHashes:
-    """Trust-on-first-use lock file: `{"<model>/<revision>/<path>": {...}}`."""
+    """Lock file of recorded hashes: `{"<model>/<revision>/<path>": {...}}`.
+
+    A file without a sha256 in the manifest gets one here on its first verified download:
+    the Hub-reported sha256 (or Git blob id) for Hub files, else the hash of what arrived
+    (trust on first use). Every later download and verify is checked against it.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -108,13 +122,23 @@ class TrustedHashes:
             sha256=entry["sha256"],
             recorded_at=str(entry.get("recorded_at", "")),
             origin=str(entry.get("origin", "")),
+            kind=str(entry.get("kind", FIRST_USE)),
         )
 
-    def record(self, model: str, revision: str, relpath: str, sha256: str, origin: str) -> None:
+    def record(
+        self,
+        model: str,
+        revision: str,
+        relpath: str,
+        sha256: str,
+        origin: str,
+        kind: str = FIRST_USE,
+    ) -> None:
         raw = read_json_object(self.path, "trusted hashes")
         raw[self.key(model, revision, relpath)] = {
             "sha256": sha256,
             "recorded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "origin": origin,
+            "kind": kind,
         }
         write_json_atomic(self.path, raw)

@@ -16,6 +16,7 @@ from anonnet_studio.core.progress import CancelToken, Progress, ProgressCallback
 class FileStatus(enum.Enum):
     OK = "ok"  # matches the sha256 published in the manifest
     TRUSTED = "ok (trust on first use)"  # matches the sha256 recorded on first download
+    HUB = "ok (Hub-reported sha256)"  # matches the Hub's sha256, recorded when downloaded
     UNVERIFIED = "unverified"  # no published hash and none recorded: nothing to compare
     MISMATCH = "MISMATCH"
     MISSING = "missing"
@@ -48,7 +49,8 @@ class VerifyReport:
     @property
     def fully_verified(self) -> bool:
         """True when every file matched a known (published or recorded) hash."""
-        return all(check.status in (FileStatus.OK, FileStatus.TRUSTED) for check in self.files)
+        verified = (FileStatus.OK, FileStatus.TRUSTED, FileStatus.HUB)
+        return all(check.status in verified for check in self.files)
 
 
 def verify_location(
@@ -101,10 +103,17 @@ def verify_location(
             detail = "no sha256 is published and none was recorded (not downloaded by us)"
             checks.append(FileCheck(model_file.path, FileStatus.UNVERIFIED, None, actual, detail))
             continue
-        status = FileStatus.TRUSTED if actual == record.sha256 else FileStatus.MISMATCH
-        detail = (
-            "no sha256 is published; compared with the sha256 recorded on first download "
-            f"({record.recorded_at}, {record.origin}): trust on first use"
-        )
+        if record.hub_reported:
+            status = FileStatus.HUB if actual == record.sha256 else FileStatus.MISMATCH
+            detail = (
+                "no sha256 is published; compared with the hash the Hugging Face Hub reported "
+                f"for this revision, checked on download ({record.recorded_at}, {record.origin})"
+            )
+        else:
+            status = FileStatus.TRUSTED if actual == record.sha256 else FileStatus.MISMATCH
+            detail = (
+                "no sha256 is published; compared with the sha256 recorded on first download "
+                f"({record.recorded_at}, {record.origin}): trust on first use"
+            )
         checks.append(FileCheck(model_file.path, status, record.sha256, actual, detail))
     return VerifyReport(spec.name, location, tuple(checks))

@@ -31,6 +31,7 @@ from tests.conftest import fixture_video
 from tests.media_factory import make_variant
 from tests.support.deepface_weights import tiny_arcface_layers, tiny_vgg_layers
 from tests.support.keras_h5_writer import write_keras_weights
+from tests.support.manifests import manifest_publishing
 from tests.support.retinaface_weights import write_tiny_retinaface
 
 # Saving the tiny FAN needs TorchScript, which torch deprecates (the real archive is one).
@@ -67,7 +68,9 @@ def _install_tiny_downloaded_models(user_dir: Path) -> None:
 def manager(tmp_path_factory: pytest.TempPathFactory) -> ModelManager:
     root = tmp_path_factory.mktemp("models")
     _install_tiny_downloaded_models(root / "user")
+    tiny = {folder.name: folder for folder in (root / "user").iterdir()}
     return ModelManager.from_environment(
+        manifest=manifest_publishing(tiny),
         models_dir=root / "user",
         offline=True,
         environ={"ANONNET_MODELS_CACHE": str(root / "cache")},

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from anonnet_studio.core.errors import MediaError, OperationCancelled, OutputError
+from anonnet_studio.core.fileio import is_temp_name
 from anonnet_studio.core.media import VideoReader, VideoWriter, probe, transcode
 from anonnet_studio.core.progress import CancelToken, Progress, check_cancel
 from tests.conftest import fixture_video
@@ -87,7 +88,7 @@ def test_exception_inside_with_removes_temp(small_source: Path, tmp_path: Path) 
     ):
         for frame in reader.iter_frames(end=5):
             writer.write(frame.image, frame.index)
-        assert any(".partial-" in name for name in _leftovers(tmp_path))
+        assert any(is_temp_name(name) for name in _leftovers(tmp_path))
         raise RuntimeError("boom")
     assert _leftovers(tmp_path) == []
 

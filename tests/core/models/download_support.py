@@ -1,8 +1,10 @@
 """Model test support: a real HTTP server on 127.0.0.1 with Range support and faults.
 
 It serves plain URLs (`/files/<name>`) and Hugging Face Hub-style URLs
-(`/<owner>/<repo>/resolve/<revision>/<path>`, with the X-Repo-Commit and ETag headers that
-`huggingface_hub` requires), so both download paths run their real code end to end.
+(`/<owner>/<repo>/resolve/<revision>/<path>`, with the X-Repo-Commit, X-Linked-Etag and
+ETag headers the Hub sends), so both download paths run their real code end to end. Faults
+are real too: a route can answer with an error status, stall past the client's timeout, or
+drop the connection halfway through the body, for its first N requests.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import hashlib
 import http.server
 import os
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +33,15 @@ class Route:
     # Called on the server thread after each 64 KiB chunk with the bytes sent so far
     # (tests use it to cancel a client mid-transfer).
     after_chunk: Callable[[int], None] | None = None
+    fail_first: int = 0  # answer `fail_status` to this many requests (HEAD or GET)
+    fail_status: int = 503
+    stall_first: int = 0  # hold this many requests for `stall_s` before answering
+    stall_s: float = 0.0
+    drop_first: int = 0  # close the connection after `drop_after` body bytes, this many GETs
+    drop_after: int = 0
+    lfs: bool = True  # Hub route: a Git LFS file (X-Linked-Etag sha256) or a plain Git one
     gets: int = 0
+    requests: int = 0
 
 
 @dataclass(frozen=True)
@@ -79,14 +90,22 @@ def handler_for(server: FakeServer) -> type[http.server.BaseHTTPRequestHandler]:
             route = server.routes.get(self.path.split("?")[0])
             range_header = self.headers.get("Range")
             if route is None:
+                self._answer_empty(404, range_header)
+                return
+            route.requests += 1
+            if route.requests <= route.stall_first:
+                time.sleep(route.stall_s)  # the client gives up (times out) meanwhile
+                self.close_connection = True
                 self._record(range_header, 0)
-                self.send_response(404)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+                return
+            if route.requests <= route.fail_first:
+                self._answer_empty(route.fail_status, range_header)
                 return
             body = route.body
+            dropping = False
             if send_body:
                 route.gets += 1
+                dropping = route.gets <= route.drop_first
                 if route.gets <= route.corrupt_first:
                     body = _damaged(body)
             start = 0
@@ -107,10 +126,19 @@ def handler_for(server: FakeServer) -> type[http.server.BaseHTTPRequestHandler]:
             payload = body[start:]
             self.send_header("Content-Length", str(len(payload)))
             self.send_header("Accept-Ranges", "bytes")
-            self.send_header("ETag", f'"{hashlib.sha256(route.body).hexdigest()}"')
+            if "/resolve/" in self.path and route.lfs:
+                # What the Hub sends for a Git LFS file: its sha256 and size.
+                self.send_header("X-Linked-Etag", f'"{sha256_of(route.body)}"')
+                self.send_header("X-Linked-Size", str(len(route.body)))
+                self.send_header("ETag", f'"{sha256_of(route.body)}"')
+            else:
+                self.send_header("ETag", f'"{git_blob_sha1(route.body)}"')
             self.send_header("X-Repo-Commit", HUB_COMMIT)
             self.end_headers()
             sent = 0
+            if dropping:
+                payload = payload[: route.drop_after]
+                self.close_connection = True  # ends the body short of Content-Length
             if send_body:
                 try:
                     for offset in range(0, len(payload), 64 * 1024):
@@ -122,6 +150,12 @@ def handler_for(server: FakeServer) -> type[http.server.BaseHTTPRequestHandler]:
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client cancelled mid-transfer
             self._record(range_header, sent)
+
+        def _answer_empty(self, status: int, range_header: str | None) -> None:
+            self._record(range_header, 0)
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
 
         def _record(self, range_header: str | None, sent: int) -> None:
             server.requests.append(SeenRequest(self.command, self.path, range_header, sent))
@@ -141,6 +175,11 @@ def random_bytes(size: int, seed: int = 0) -> bytes:
 
 def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def git_blob_sha1(data: bytes) -> str:
+    """The Git blob id, which the Hub sends as the ETag of a file kept in plain Git."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
 
 
 def one_model_manifest(
@@ -165,6 +204,7 @@ def make_manager(manifest: Manifest, tmp_path: Path, **options: Any) -> ModelMan
     options.setdefault("user_dir", tmp_path / "user-models")
     options.setdefault("settings_path", tmp_path / "config" / "model-locations.json")
     options.setdefault("http_timeout_s", 10.0)
+    options.setdefault("retry_delay_s", 0.0)  # real backoff delays are tested separately
     return ModelManager(manifest, cache_dir=tmp_path / "cache", **options)
 
 

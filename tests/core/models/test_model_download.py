@@ -225,3 +225,152 @@ def test_a_multi_file_model_reports_one_total(fake_server: FakeServer, tmp_path:
     assert listing(folder) == ["sub/one.bin", "sub/two.bin"]
     assert {e.total for e in events} == {700_000}
     assert events[-1].done == 700_000
+
+
+def _two_source_manager(
+    server: FakeServer, tmp_path: Path, first: str, second: str, **options
+) -> ModelManager:
+    files = [
+        {
+            "path": "weights.bin",
+            "size": len(PAYLOAD),
+            "sha256": sha256_of(PAYLOAD),
+            "sources": [
+                {"type": "url", "url": server.base_url + first},
+                {"type": "url", "url": server.base_url + second},
+            ],
+        }
+    ]
+    return make_manager(one_model_manifest("tiny", files), tmp_path, **options)
+
+
+def test_a_missing_file_on_the_first_host_falls_back_to_the_mirror(
+    fake_server: FakeServer, tmp_path: Path
+) -> None:
+    fake_server.add("/mirror/weights.bin", PAYLOAD)  # nothing at /dead/weights.bin: 404
+    manager = _two_source_manager(fake_server, tmp_path, "/dead/weights.bin", "/mirror/weights.bin")
+
+    manager.download("tiny")
+
+    assert manager.file("tiny", "weights.bin").read_bytes() == PAYLOAD
+    assert len(fake_server.gets("/dead/weights.bin")) == 1  # a 404 is not retried
+    assert len(fake_server.gets("/mirror/weights.bin")) == 1
+
+
+def test_a_first_host_that_times_out_falls_back_to_the_mirror(
+    fake_server: FakeServer, tmp_path: Path
+) -> None:
+    # The first host accepts the connection and then says nothing for longer than the
+    # client waits: a dead host, not a refusal.
+    fake_server.add("/slow/weights.bin", PAYLOAD, stall_first=1, stall_s=3.0)
+    fake_server.add("/mirror/weights.bin", PAYLOAD)
+    manager = _two_source_manager(
+        fake_server, tmp_path, "/slow/weights.bin", "/mirror/weights.bin", http_timeout_s=0.3
+    )
+
+    manager.download("tiny")
+
+    assert manager.file("tiny", "weights.bin").read_bytes() == PAYLOAD
+    assert fake_server.routes["/slow/weights.bin"].requests == 1
+    assert len(fake_server.gets("/mirror/weights.bin")) == 1
+
+
+def test_a_dropped_connection_is_retried_and_resumed(
+    fake_server: FakeServer, tmp_path: Path
+) -> None:
+    fake_server.add(PATH, PAYLOAD, drop_first=1, drop_after=700_000)
+    manager = _manager(fake_server, tmp_path)
+    events: list[Progress] = []
+
+    manager.download("tiny", on_progress=events.append)
+
+    first, second = fake_server.gets(PATH)
+    assert (first.range, first.bytes_sent) == (None, 700_000)
+    assert second.range == "bytes=700000-"  # resumed, not started over
+    assert manager.file("tiny", "weights.bin").read_bytes() == PAYLOAD
+    assert any("dropped" in e.message and "retrying" in e.message for e in events)
+
+
+def test_transient_errors_are_retried_with_exponential_backoff(
+    fake_server: FakeServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    delays: list[float] = []
+    monkeypatch.setattr(
+        "anonnet_studio.core.models.downloader.wait", lambda seconds, cancel: delays.append(seconds)
+    )
+    fake_server.add(PATH, PAYLOAD, fail_first=3, fail_status=503)
+    manager = _manager(fake_server, tmp_path, max_attempts=5, retry_delay_s=0.5)
+
+    manager.download("tiny")
+
+    assert delays == [0.5, 1.0, 2.0]
+    assert manager.file("tiny", "weights.bin").read_bytes() == PAYLOAD
+
+
+def test_a_network_that_stays_down_ends_in_a_clear_error(
+    fake_server: FakeServer, tmp_path: Path
+) -> None:
+    fake_server.add(PATH, PAYLOAD, fail_first=100, fail_status=503)
+    manager = _manager(fake_server, tmp_path, max_attempts=3)
+
+    with pytest.raises(ModelUnavailableError) as raised:
+        manager.download("tiny")
+
+    assert fake_server.routes[PATH].requests == 3
+    message = raised.value.user_message()
+    assert "'weights.bin' of model 'tiny'" in message and "HTTP 503" in message
+    assert "resumes where it stopped" in message
+
+
+def test_a_pinned_hash_rejects_a_tampered_file_and_takes_the_mirror(
+    fake_server: FakeServer, tmp_path: Path
+) -> None:
+    tampered = random_bytes(len(PAYLOAD), seed=9)  # same size, other content
+    fake_server.add("/evil/weights.bin", tampered)
+    fake_server.add("/mirror/weights.bin", PAYLOAD)
+    manager = _two_source_manager(fake_server, tmp_path, "/evil/weights.bin", "/mirror/weights.bin")
+
+    manager.download("tiny")
+
+    assert manager.file("tiny", "weights.bin").read_bytes() == PAYLOAD
+
+
+def test_a_tampered_file_on_every_source_is_never_kept(
+    fake_server: FakeServer, tmp_path: Path
+) -> None:
+    tampered = random_bytes(len(PAYLOAD), seed=9)
+    fake_server.add("/evil/weights.bin", tampered)
+    fake_server.add("/also-evil/weights.bin", tampered)
+    manager = _two_source_manager(
+        fake_server, tmp_path, "/evil/weights.bin", "/also-evil/weights.bin", max_attempts=2
+    )
+
+    with pytest.raises(ModelIntegrityError) as raised:
+        manager.download("tiny")
+
+    assert f"expected {sha256_of(PAYLOAD)}" in raised.value.user_message()
+    assert listing(manager.cache_folder("tiny")) == []
+    assert not manager.is_available("tiny")
+
+
+def test_backoff_doubles_up_to_its_cap() -> None:
+    from anonnet_studio.core.models.retry import Backoff
+
+    backoff = Backoff(base_s=1.0, max_s=30.0)
+    assert [backoff.delay(n) for n in range(1, 8)] == [1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0]
+    assert backoff.delay(10_000) == 30.0
+    assert Backoff(base_s=0.0).delay(3) == 0.0
+
+
+def test_a_flaky_connection_that_keeps_making_progress_is_not_given_up(
+    fake_server: FakeServer, tmp_path: Path
+) -> None:
+    # Five drops in a row would exhaust two attempts, but each one delivered new bytes.
+    fake_server.add(PATH, PAYLOAD, drop_first=5, drop_after=200_000)
+    manager = _manager(fake_server, tmp_path, max_attempts=2)
+
+    manager.download("tiny")
+
+    ranges = [r.range for r in fake_server.gets(PATH)]
+    assert ranges == [None] + [f"bytes={n * 200_000}-" for n in range(1, 6)]
+    assert manager.file("tiny", "weights.bin").read_bytes() == PAYLOAD

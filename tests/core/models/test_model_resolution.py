@@ -193,8 +193,8 @@ def test_from_environment_reads_folders_and_offline_flags(
     assert manager.offline is offline
     assert manager.user_dir == tmp_path / "mine"
     assert (
-        manager.cache_folder("bisenet-face-parsing")
-        == tmp_path / "dl" / "bisenet-face-parsing" / "main"
+        manager.cache_folder("sd-vae-ft-mse")
+        == tmp_path / "dl" / "sd-vae-ft-mse" / "31f26fdeee1355a5c34592e401dd41e45d25a493"
     )
     explicit = ModelManager.from_environment(
         manifest=shipped_manifest, environ=environ, models_dir=tmp_path / "cli", offline=True

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -35,6 +37,18 @@ def model_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Pat
     return dirs
 
 
+class _Terminal(io.StringIO):
+    """A stdin that says it is a terminal (pytest's own stdin is not one)."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.fixture(autouse=True)
+def _no_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+
+
 @pytest.fixture
 def served_resources(
     fake_server: FakeServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -45,12 +59,16 @@ def served_resources(
             "name": name,
             "purpose": "test model",
             "kind": "downloaded",
-            "licence": "CC0-1.0",
+            "licence": licence,
+            "non_commercial": licence.startswith("CC-BY-NC"),
             "revision": "v1",
             "source": {"type": "url", "url": fake_server.add(f"/files/{name}.bin", PAYLOAD)},
             "files": [{"path": f"{name}.bin", "size": len(PAYLOAD), "sha256": sha256}],
         }
-        for name, sha256 in (("pinned", sha256_of(PAYLOAD)), ("unpinned", None))
+        for name, sha256, licence in (
+            ("pinned", sha256_of(PAYLOAD), "CC0-1.0"),
+            ("unpinned", None, "CC-BY-NC-4.0"),
+        )
     ]
     folder = tmp_path / "resources"
     (folder / "models").mkdir(parents=True)
@@ -66,11 +84,21 @@ def test_list_shows_status_size_and_licence(
 ) -> None:
     assert main(["models", "list"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["NAME", "KIND", "STATUS", "SIZE", "LICENCE", "PURPOSE"]
+    assert lines[0].split() == ["NAME", "KIND", "STATUS", "SIZE", "HASH", "LICENCE", "PURPOSE"]
     yunet = next(line for line in lines if line.startswith("yunet "))
     assert "embedded" in yunet and "available (embedded)" in yunet and "122.5 KB" in yunet
+    assert " pinned " in yunet
     bisenet = next(line for line in lines if line.startswith("bisenet-face-parsing "))
     assert "missing" in bisenet and "53.3 MB" in bisenet and "MIT" in bisenet
+    assert " pinned " in bisenet
+    vgg = next(line for line in lines if line.startswith("deepface-vgg-face "))
+    assert " none (1 file) " in vgg
+    # Files with no known hash are named below the table, with why.
+    notes = lines[
+        lines.index("No known sha256 (checked only against what the first download recorded):") :
+    ]
+    assert any(n.startswith("  deepface-vgg-face/vgg_face_weights.h5: No sha256") for n in notes)
+    assert "  liveportrait-safetensors: its revision is not pinned to a commit" in notes
 
 
 def test_list_with_models_dir_shows_the_user_copy(
@@ -105,8 +133,10 @@ def test_download_then_verify_with_trust_on_first_use(
     fake_server: FakeServer,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert main(["models", "download", "--all"]) == 0
+    assert main(["models", "download", "--all", "--accept-licences"]) == 0
     out = capsys.readouterr().out
+    assert "pinned     300.0 KB  CC0-1.0" in out  # the licence list, with sizes
+    assert "2 model(s), 600.0 KB to download" in out
     for name in ("pinned", "unpinned"):
         target = model_dirs["cache"] / name / "v1" / f"{name}.bin"
         assert target.read_bytes() == PAYLOAD
@@ -142,3 +172,68 @@ def test_download_needs_names_or_all_and_rejects_unknown_names(
     assert "Name at least one model" in capsys.readouterr().err
     assert main(["models", "download", "no-such-model"]) == 2
     assert "Unknown model 'no-such-model'" in capsys.readouterr().err
+
+
+def test_download_without_a_terminal_needs_the_licence_flag(
+    model_dirs: dict[str, Path],
+    served_resources: Path,
+    fake_server: FakeServer,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["models", "download", "--all"]) == 2
+    captured = capsys.readouterr()
+    assert "These models will be downloaded, under these licences:" in captured.out
+    assert "unpinned   300.0 KB  CC-BY-NC-4.0  [NON-COMMERCIAL]" in captured.out
+    assert captured.err.splitlines() == [
+        "error: Downloading needs you to accept the licences listed above: pass "
+        "--accept-licences (or run it in a terminal to be asked)."
+    ]
+    assert fake_server.requests == []  # not even a size query before consent
+    assert not model_dirs["cache"].exists() or not any(model_dirs["cache"].rglob("*.bin*"))
+
+
+def test_on_a_terminal_the_licences_are_asked_for(
+    model_dirs: dict[str, Path],
+    served_resources: Path,
+    fake_server: FakeServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr(sys, "stdin", _Terminal())
+    questions: list[str] = []
+    answers = iter(["n", "yes"])
+    monkeypatch.setattr("builtins.input", lambda q: questions.append(q) or next(answers))
+
+    assert main(["models", "download", "unpinned"]) == 2
+    assert "The licences were not accepted; nothing was downloaded." in capsys.readouterr().err
+    assert fake_server.requests == []
+
+    assert main(["models", "download", "unpinned"]) == 0
+    assert questions == ["Accept the licence above and download 1 model? [y/N] "] * 2
+    target = model_dirs["cache"] / "unpinned" / "v1" / "unpinned.bin"
+    assert target.read_bytes() == PAYLOAD
+
+
+def test_download_refuses_when_the_disk_lacks_room(
+    model_dirs: dict[str, Path],
+    served_resources: Path,
+    fake_server: FakeServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    seen: list[Path] = []
+
+    def nearly_full(path: str | Path) -> shutil._ntuple_diskusage:
+        seen.append(Path(path))
+        return shutil._ntuple_diskusage(10**12, 10**12 - 100_000_000, 100_000_000)
+
+    monkeypatch.setattr(shutil, "disk_usage", nearly_full)
+    assert main(["models", "download", "--all", "--accept-licences"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(
+        f"error: Not enough free disk space in {model_dirs['cache']}: the download needs "
+        "600.0 KB plus 256.0 MB to spare, and 100.0 MB is free."
+    )
+    assert fake_server.requests == []
+    # The cache does not exist yet: the check looked at the nearest existing folder.
+    assert seen and all(model_dirs["cache"].is_relative_to(p) for p in seen)

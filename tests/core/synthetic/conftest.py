@@ -14,13 +14,14 @@ import pytest
 import torch
 
 from anonnet_studio.core.models.manager import ModelManager
-from anonnet_studio.core.models.manifest import load_manifest_dir
+from anonnet_studio.core.models.manifest import Manifest, load_manifest_dir
 from anonnet_studio.core.resources import resources_dir
 from anonnet_studio.core.synthetic.devices import select_device
 from anonnet_studio.core.synthetic.generator import SyntheticFaceGenerator
 from anonnet_studio.core.vision.factory import VisionModels, build_embedded_vision
 from tests.conftest import fixture_video
 from tests.core.synthetic.tiny_models import build_tiny_models
+from tests.support.manifests import manifest_publishing
 
 KEYFRAME_INDEX = 30
 
@@ -58,10 +59,11 @@ def find_keyframe(frame: np.ndarray, vision: VisionModels) -> Keyframe:
     return Keyframe(frame=frame, box=box, landmarks68=vision.landmarks.landmarks68(frame, box))
 
 
-def offline_manager(home: Path) -> ModelManager:
-    """The real model manager over the real manifests, never touching the network."""
+def offline_manager(home: Path, manifest: Manifest | None = None) -> ModelManager:
+    """The real model manager over the real manifests (or `manifest`), never touching the
+    network."""
     return ModelManager(
-        load_manifest_dir(resources_dir() / "models"),
+        manifest or load_manifest_dir(resources_dir() / "models"),
         user_dir=home / "models",
         cache_dir=home / "cache",
         offline=True,
@@ -81,7 +83,9 @@ def model_manager(
 ) -> ModelManager:
     """Each tiny model is chosen as its model's local folder, as a user pointing the
     manager at an air-gapped copy would; embedded models resolve from their packages."""
-    manager = offline_manager(tmp_path_factory.mktemp("manager"))
+    manager = offline_manager(
+        tmp_path_factory.mktemp("manager"), manifest_publishing(tiny_model_folders)
+    )
     for name, folder in tiny_model_folders.items():
         manager.set_local_path(name, folder)
     return manager

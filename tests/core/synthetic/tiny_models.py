@@ -49,7 +49,9 @@ def manifest_folders(root: Path) -> dict[str, Path]:
     for manifest in MANIFESTS:
         models += json.loads(manifest.read_text(encoding="utf-8"))["models"]
     wanted = [m for m in models if m["name"] in (*DIFFUSION_NAMES, PARSER_NAME)]
-    return {m["name"]: root / m["source"]["repo"].replace("/", "--") for m in wanted}
+    # A model with mirrors lists its sources per file; the first one names the folder.
+    sources = {m["name"]: m.get("source") or m["files"][0]["sources"][0] for m in wanted}
+    return {name: root / source["repo"].replace("/", "--") for name, source in sources.items()}
 
 
 def build_tiny_models(root: Path, seed: int = 0) -> dict[str, Path]:
