@@ -25,10 +25,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from anonnet_studio.app.runtime import load_vision_models, model_manager  # noqa: E402
 from anonnet_studio.core.analysis.pipeline import analyze_video  # noqa: E402
 from anonnet_studio.core.analysis.tracking import box_iou  # noqa: E402
 from anonnet_studio.core.media.reader import VideoReader  # noqa: E402
-from anonnet_studio.runtime import load_vision_models, model_manager  # noqa: E402
 from tests.media_factory import make_variant  # noqa: E402
 
 

@@ -46,6 +46,7 @@ from torch.nn import functional
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from anonnet_studio.app.runtime import model_manager  # noqa: E402
 from anonnet_studio.core.vision.age_gender import (  # noqa: E402
     AGE_FILE,
     AGE_GENDER_MANIFEST,
@@ -80,7 +81,6 @@ from anonnet_studio.core.vision.retinaface import (  # noqa: E402
     RETINAFACE_FILE,
     RetinaFaceDetector,
 )
-from anonnet_studio.runtime import model_manager  # noqa: E402
 from tests.support.deepface_weights import (  # noqa: E402
     REAL_ARCFACE_EMBEDDING,
     REAL_ARCFACE_STAGES,

@@ -29,6 +29,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from anonnet_studio.app.runtime import model_manager  # noqa: E402
 from anonnet_studio.core.media.reader import VideoReader  # noqa: E402
 from anonnet_studio.core.vision.detector import YUNET_FILE, YuNetDetector  # noqa: E402
 from anonnet_studio.core.vision.embedder import (  # noqa: E402
@@ -39,7 +40,6 @@ from anonnet_studio.core.vision.embedder import (  # noqa: E402
 )
 from anonnet_studio.core.vision.landmarks import SHAPE5_FILE  # noqa: E402
 from anonnet_studio.core.vision.types import FaceEmbedder, cosine_distance  # noqa: E402
-from anonnet_studio.runtime import model_manager  # noqa: E402
 
 
 def distances(per_clip: dict[str, list[np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:

@@ -88,9 +88,9 @@ def aligned_face(image_name: str):
     import cv2
 
     sys.path.insert(0, str(ROOT))
+    from anonnet_studio.app.runtime import model_manager
     from anonnet_studio.core.vision.align import align_face
     from anonnet_studio.core.vision.detector import YUNET_FILE, YuNetDetector
-    from anonnet_studio.runtime import model_manager
     from tests.conftest import fixture_image
 
     image = cv2.cvtColor(cv2.imread(str(fixture_image(image_name))), cv2.COLOR_BGR2RGB)

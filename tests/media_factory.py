@@ -255,13 +255,18 @@ def make_side_by_side(
     size: tuple[int, int] = (960, 480),
     *,
     max_frames: int | None = None,
+    audio_from: Path | None = None,
 ) -> Path:
     """A two-shot: `left` and `right` letterboxed into the two halves of size=(W, H),
-    as long as the shorter clip, at the left clip's frame rate (no audio)."""
+    as long as the shorter clip, at the left clip's frame rate; with the audio of
+    `audio_from` (cut to `max_frames`), else none."""
     width, height = size
     half = (width // 2, height)
     rate = _source_rate(left)
     out = _VideoOut(dest, size, rate, 1 / rate)
+    if audio_from is not None:
+        until_s = max_frames / float(rate) if max_frames is not None else None
+        out.add_audio_from(audio_from, until_s, None)
     pairs = zip(decode_rgb(left, max_frames), decode_rgb(right, max_frames), strict=False)
     for (_, image_l), (_, image_r) in pairs:
         canvas = np.zeros((height, width, 3), np.uint8)

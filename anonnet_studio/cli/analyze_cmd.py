@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from anonnet_studio.app.runtime import load_vision_models, model_manager
 from anonnet_studio.cli.common import (
     add_model_options,
     add_overwrite_option,
@@ -21,7 +22,6 @@ from anonnet_studio.core.fileio import OutputTransaction, atomic_write_text
 from anonnet_studio.project.from_analysis import project_from_analysis
 from anonnet_studio.project.io import save_project
 from anonnet_studio.project.summary import project_summary
-from anonnet_studio.runtime import load_vision_models, model_manager
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from anonnet_studio.app.runtime import load_vision_models, model_manager
 from anonnet_studio.cli.common import (
     add_model_options,
     add_overwrite_option,
@@ -22,9 +23,11 @@ from anonnet_studio.core.fileio import OutputTransaction
 from anonnet_studio.project.backends import choice_for_project
 from anonnet_studio.project.io import load_project, save_project
 from anonnet_studio.project.schema import Method, Project
-from anonnet_studio.runtime import load_vision_models, model_manager
 
 if TYPE_CHECKING:
+    from anonnet_studio.app.synthetic import SyntheticStage
+    from anonnet_studio.core.models.manager import ModelManager
+    from anonnet_studio.core.vision.factory import VisionModels
     from anonnet_studio.project.export import ExportOutcome
 
 PROJECT_SUFFIX = ".anonproj"
@@ -90,12 +93,13 @@ def run_anonymize(args: argparse.Namespace) -> int:
         project = analyze_to_project(source, args)
     apply_choices(project, method=args.method, keep=args.keep)
     with OutputTransaction() as transaction:
-        outcome = _export(project, args, transaction)
+        outcome, stage = _export(project, args, transaction)
         if args.project:
-            # Saved after the export, so it records the export's verdict and leak frames.
+            # Saved after the export, so it records the export's verdict, leak frames and
+            # the faces generated now; committed with the video, or not at all.
             save_project(project, args.project, transaction=transaction)
         transaction.commit()
-    return _report_outcome(outcome, args, project)
+    return _report_outcome(outcome, stage, args, saved_to=args.project, project=project)
 
 
 def run_export(args: argparse.Namespace) -> int:
@@ -103,9 +107,12 @@ def run_export(args: argparse.Namespace) -> int:
     project = load_project(path)
     _check_paths(args, project_inputs(path, project), [])
     with OutputTransaction() as transaction:
-        outcome = _export(project, args, transaction)
+        outcome, stage = _export(project, args, transaction)
+        # Saved back: the faces generated now (so the next export reuses them), the leak
+        # frames and the export record that `report` prints.
+        save_project(project, path, transaction=transaction)
         transaction.commit()
-    return _report_outcome(outcome, args, project)
+    return _report_outcome(outcome, stage, args, saved_to=path, project=project)
 
 
 def _check_paths(
@@ -138,7 +145,7 @@ def apply_choices(project: Project, *, method: str | None, keep: list[str]) -> N
 
 def _export(
     project: Project, args: argparse.Namespace, transaction: OutputTransaction
-) -> ExportOutcome:
+) -> tuple[ExportOutcome, SyntheticStage]:
     """Renders the video and the report, staged in `transaction` for the caller to commit."""
     from anonnet_studio.project.export import export_project
 
@@ -148,13 +155,13 @@ def _export(
     choice = choice_for_project(backend_choice(args), project)
     models = load_vision_models(manager, choice, args.device)
     with TerminalProgress(enabled=not args.quiet) as progress:
-        synthetic, notes = _synthetic_stage(project, manager, models, args.device, progress)
+        stage = _synthetic_stage(project, manager, models, args.device, progress)
         outcome = export_project(
             project,
             args.output,
             models,
-            synthetic=synthetic,
-            notes=notes,
+            synthetic=stage.source,
+            notes=stage.notes,
             side_by_side=args.side_by_side,
             crf=args.crf,
             leak_check=not args.no_leak_check,
@@ -162,10 +169,17 @@ def _export(
             on_progress=progress,
             transaction=transaction,
         )
-    return outcome
+    return outcome, stage
 
 
-def _report_outcome(outcome: ExportOutcome, args: argparse.Namespace, project: Project) -> int:
+def _report_outcome(
+    outcome: ExportOutcome,
+    stage: SyntheticStage,
+    args: argparse.Namespace,
+    *,
+    saved_to: Path | None,
+    project: Project,
+) -> int:
     """Prints what was written (once it is committed); the exit code: 3 for a FAIL."""
     print(f"Wrote {outcome.output} ({outcome.frames_written} frames).")
     print(review_line(project))
@@ -180,18 +194,27 @@ def _report_outcome(outcome: ExportOutcome, args: argparse.Namespace, project: P
             "frames, so it cannot vouch for this export: check its model "
             "(`anonnet-studio models verify`)."
         )
+    generated = len(stage.generated)
+    if generated and saved_to is not None:
+        print(f"Saved {generated} generated synthetic face(s) to {saved_to}.")
+    elif generated:
+        print(
+            f"note: {generated} synthetic face(s) were generated but not saved; pass "
+            "--project FILE to keep them for the next export."
+        )
     return 0 if outcome.verdict == "PASS" or args.no_leak_check else 3
 
 
-def _synthetic_stage(project: Project, manager, models, device: str, progress):
-    """(animated face source or None, {identity: why redacted or animated by the fallback})."""
+def _synthetic_stage(
+    project: Project, manager: ModelManager, models: VisionModels, device: str, progress: Any
+) -> SyntheticStage:
+    """The animated faces (generating missing ones) and per-person notes."""
+    # Imported only when needed: the generative stack (torch, diffusers) is slow to import.
+    from anonnet_studio.app.synthetic import SyntheticStage, synthetic_stage
     from anonnet_studio.project.render_plan import wants_synthetic_face
 
     if not any(wants_synthetic_face(i) for i in project.identities):
-        return None, {}
-    # Imported only here: the generative stack (torch, diffusers) is slow to import.
-    from anonnet_studio.synthetic_runtime import synthetic_stage
-
+        return SyntheticStage(None)
     return synthetic_stage(project, manager, models, device=device, on_progress=progress)
 
 

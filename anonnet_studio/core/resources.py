@@ -1,4 +1,9 @@
-"""Where the top-level `resources/` folder (manifests, prompt templates, icons) lives."""
+"""Where the resources (model manifests, prompt templates, styles) live.
+
+In a source checkout (and an editable install) they are the repository's top-level
+`resources/` folder; a wheel carries a copy as `anonnet_studio/resources/` (setup.py puts
+it there); a PyInstaller bundle has them in its `resources/` folder.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,19 @@ import os
 import sys
 from pathlib import Path
 
+_PACKAGE = Path(__file__).resolve().parents[1]  # anonnet_studio/
+
 
 def resources_dir() -> Path:
-    """`$ANONNET_RESOURCES`, the PyInstaller bundle, or the source checkout's `resources/`."""
+    """`$ANONNET_RESOURCES`, the PyInstaller bundle, the installed package's copy, or the
+    source checkout's `resources/`."""
     override = os.environ.get("ANONNET_RESOURCES")
     if override:
         return Path(override)
     bundle = getattr(sys, "_MEIPASS", None)
     if bundle:
         return Path(bundle) / "resources"
-    return Path(__file__).resolve().parents[2] / "resources"
+    installed = _PACKAGE / "resources"
+    if installed.is_dir():
+        return installed
+    return _PACKAGE.parent / "resources"

@@ -11,6 +11,7 @@ import dataclasses
 import functools
 import types
 import typing
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -64,9 +65,13 @@ def array_spec(hint: Any) -> ArraySpec | None:
     return None
 
 
-@functools.cache
 def type_hints(cls: type) -> dict[str, Any]:
     """Resolved field annotations of a dataclass, `Annotated` extras included."""
+    return _cached_type_hints(cls)
+
+
+@functools.cache
+def _cached_type_hints(cls: Hashable) -> dict[str, Any]:
     return typing.get_type_hints(cls, include_extras=True)
 
 

@@ -25,7 +25,7 @@ from anonnet_studio.project.audit_corrections import (
     review_entry,
 )
 from anonnet_studio.project.prompting import effective_prompt
-from anonnet_studio.project.schema import ATTRIBUTE_NAMES, Project
+from anonnet_studio.project.schema import ATTRIBUTE_NAMES, Identity, Project
 
 REPORT_FORMAT = "anonnet-audit-report"
 
@@ -41,9 +41,10 @@ def build_report(
     """`notes`: per identity, why the chosen method was replaced (from earlier stages,
     e.g. synthetic weights not downloaded); they take precedence over the renderer's."""
     fallbacks = {**result.method_fallbacks, **(notes or {})}
+    motion = result.synthetic_motion
     planned = {person.identity_id: person.method for person in plan.people}
     leaks = result.leaks
-    uncovered = [leak for leak in leaks if not getattr(leak, "covered", True)]
+    uncovered = [leak for leak in leaks if not leak.covered]
     reidentified = sorted(i for i, stats in result.residual.items() if stats.reidentified)
     sight = result.checker_sight
     blind = sight is not None and sight.blind
@@ -85,7 +86,7 @@ def build_report(
         },
         "models": project.analysis.get("models", {}),
         "identities": [
-            _identity_entry(project, i, planned[i.id], result, fallbacks.get(i.id))
+            _identity_entry(project, i, planned[i.id], result, fallbacks.get(i.id), motion)
             for i in project.identities
         ],
         "checks": checks,
@@ -101,10 +102,11 @@ def build_report(
 
 def _identity_entry(
     project: Project,
-    identity,
+    identity: Identity,
     method: RedactionMethod,
     result: RenderResult,
     fallback: str | None,
+    motion: str | None,
 ) -> dict[str, Any]:
     frames = project.frames_of(identity.id)
     if fallback is None and method.value != str(identity.method) and identity.hidden:
@@ -130,11 +132,26 @@ def _identity_entry(
             "strength": identity.generation.strength,
             "steps": identity.generation.steps,
             "guidance": identity.generation.guidance,
+            # Every attempt, also those the user never saw (retries of the anonymity check).
             "attempts": [
-                {"seed": a.seed, "distance": a.distance, "passed": a.passed}
+                {
+                    "seed": a.seed,
+                    "strength": a.strength,
+                    "steps": a.steps,
+                    "guidance": a.guidance,
+                    "distance": a.distance,
+                    "required_distance": a.threshold,
+                    "face_found": a.face_found,
+                    "passed": a.passed,
+                    "kept": a.image_key is not None,
+                    "created_utc": a.created_at,
+                }
                 for a in identity.attempts
             ],
+            "selected_attempt": identity.selected_attempt,
         }
+        entry["synthetic_frames"] = result.synthetic_frames.get(identity.id, 0)
+        entry["motion"] = motion if identity.id in result.synthetic_frames else None
     stats = result.residual.get(identity.id)
     if stats is not None:
         entry["residual_reidentification"] = {

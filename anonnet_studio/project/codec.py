@@ -54,9 +54,15 @@ def _encode_dataclass(
     hints = type_hints(type(obj))
     return {
         f.name: _encode(getattr(obj, f.name), hints[f.name], _join(path, f.name), arrays)
-        for f in dataclasses.fields(obj)
+        for f in _stored_fields(type(obj))
         if f.name not in skip
     }
+
+
+def _stored_fields(cls: type) -> list[dataclasses.Field[Any]]:
+    """The fields a file holds: all but those marked `metadata={"persist": False}`
+    (parameters of a method rather than of the document; they take their defaults)."""
+    return [f for f in dataclasses.fields(cls) if f.metadata.get("persist", True)]
 
 
 def _encode(value: Any, tp: Any, path: str, arrays: dict[str, np.ndarray]) -> Any:
@@ -110,7 +116,7 @@ def _decode_dataclass(
     if not isinstance(data, dict):
         raise DocumentError(path, f"expected an object, got {_json_type(data)}")
     hints = type_hints(cls)
-    fields = [f for f in dataclasses.fields(cls) if not (extra and f.name in extra)]
+    fields = [f for f in _stored_fields(cls) if not (extra and f.name in extra)]
     names = {f.name for f in fields}
     unknown = sorted(set(data) - names)
     if unknown:

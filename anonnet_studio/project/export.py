@@ -37,7 +37,7 @@ class ExportOutcome:
 def export_project(
     project: Project,
     output: Path,
-    models: RenderModels,
+    models: RenderModels | None,
     *,
     synthetic: SyntheticFaceSource | None = None,
     notes: dict[str, str] | None = None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
@@ -17,7 +18,12 @@ from anonnet_studio.project.events import IdentityChanged, ProjectEvents
 from anonnet_studio.project.schema import ATTRIBUTE_NAMES, Identity, Method, Project
 from anonnet_studio.project.settings import GenerationSettings
 
-_GENERATION_FIELDS = tuple(f"generation.{name}" for name in GenerationSettings.__dataclass_fields__)
+# Only the settings a project stores are the user's to edit (the others are the method's).
+_GENERATION_FIELDS = tuple(
+    f"generation.{f.name}"
+    for f in dataclasses.fields(GenerationSettings)
+    if f.metadata.get("persist", True)
+)
 EDITABLE_FIELDS = (
     "hidden",
     "method",
@@ -63,14 +69,12 @@ class _SetValue(EditCommand):
         identity = find_identity(project, self.identity_id)
         self._check(project, identity)
         self.text = self.describe(identity.name)
-        owner, name = _resolve(identity, self.path)
-        self._old = getattr(owner, name)
-        setattr(owner, name, self.value)
+        self._old = _get(identity, self.path)
+        _set(identity, self.path, self.value)
         self._publish(IdentityChanged(self.identity_id, frozenset({self.path})))
 
     def undo(self, project: Project) -> None:
-        owner, name = _resolve(find_identity(project, self.identity_id), self.path)
-        setattr(owner, name, self._old)
+        _set(find_identity(project, self.identity_id), self.path, self._old)
         self._publish(IdentityChanged(self.identity_id, frozenset({self.path})))
 
     def merge_with(self, other: Command) -> bool:
@@ -204,10 +208,28 @@ def _optional_text(what: str, value: str | None) -> str | None:
     return value.strip() or None  # blank means "no override"
 
 
-def _resolve(identity: Identity, path: str) -> tuple[Any, str]:
-    """The object holding the last part of a dotted path, and that part's name."""
-    *parents, name = path.split(".")
-    owner: Any = identity
-    for part in parents:
-        owner = getattr(owner, part)
-    return owner, name
+def _get(identity: Identity, path: str) -> Any:
+    """The value at a dotted path below an identity, e.g. "generation.seed"."""
+    value: Any = identity
+    for part in path.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def _set(owner: Any, path: str, value: Any) -> None:
+    """Set the value at a dotted path. A frozen value on the way (the generation settings)
+    cannot change in place, so it is replaced by an edited copy."""
+    name, _, rest = path.partition(".")
+    if not rest:
+        setattr(owner, name, value)
+        return
+    child = getattr(owner, name)
+    if _is_frozen_dataclass(child):
+        setattr(owner, name, dataclasses.replace(child, **{rest: value}))
+    else:
+        _set(child, rest, value)
+
+
+def _is_frozen_dataclass(value: Any) -> bool:
+    params = getattr(type(value), "__dataclass_params__", None)
+    return bool(params is not None and params.frozen)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import numpy as np
+
 from anonnet_studio.core.analysis.result import AnalysedIdentity, AnalysedTrack, AnalysisResult
 from anonnet_studio.core.progress import CancelToken, ProgressCallback
 from anonnet_studio.core.vision.types import AttributeEstimate
@@ -74,7 +76,7 @@ def _track(track: AnalysedTrack, identity_id: str) -> Track:
             landmarks68=k.landmarks68,
         )
         landmarks68 = k.landmarks68[None]
-        landmarks68_frames = [k.frame_index]
+        landmarks68_frames = np.asarray([k.frame_index], np.int32)
     return Track(
         id=track.id,
         shot_index=track.shot_index,

@@ -165,16 +165,7 @@ def load_project(
     Files of older schema versions are upgraded in memory; the file itself is not changed.
     """
     path = Path(path)
-    document = _read_document(path)
-    try:
-        arrays = _read_sidecar(path, document, on_progress, cancel)
-    except _SidecarOutOfStep:
-        # A save in another process replaced the file between our two reads: read again.
-        again = _read_document(path)
-        if again == document:
-            raise
-        document = again
-        arrays = _read_sidecar(path, document, on_progress, cancel)
+    document, arrays = _read_in_step(path, on_progress, cancel)
     try:
         document = migrate(document)
     except DocumentError as exc:
@@ -190,6 +181,27 @@ def load_project(
     if problems:
         raise ProjectFileError(f"The project {path} is inconsistent: {problems[0]}.")
     return project
+
+
+# Saves in another process may replace the sidecar between our two reads; each retry needs
+# a newer project file, so this bounds only how many saves in a row we wait out.
+_MAX_READS_OUT_OF_STEP = 20
+
+
+def _read_in_step(
+    path: Path, on_progress: ProgressCallback | None, cancel: CancelToken | None
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The project JSON and the sidecar it names, read as one consistent pair."""
+    document = _read_document(path)
+    for _ in range(_MAX_READS_OUT_OF_STEP):
+        try:
+            return document, _read_sidecar(path, document, on_progress, cancel)
+        except _SidecarOutOfStep:
+            again = _read_document(path)
+            if again == document:
+                raise
+            document = again
+    return document, _read_sidecar(path, document, on_progress, cancel)
 
 
 # --- writing -----------------------------------------------------------------------------
@@ -280,7 +292,11 @@ def _read_document(path: Path) -> dict[str, Any]:
             hint="It may have been edited by hand or written by another program.",
         ) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        where = f" (line {exc.lineno}, column {exc.colno})" if hasattr(exc, "lineno") else ""
+        where = (
+            f" (line {exc.lineno}, column {exc.colno})"
+            if isinstance(exc, json.JSONDecodeError)
+            else ""
+        )
         raise ProjectFileError(
             f"The project file {path} is damaged or incomplete{where}.",
             hint="It may have been cut off while copying; use a backup copy if you have one.",
@@ -347,6 +363,11 @@ def _read_sidecar(
         digest = sha256_file(
             sidecar, on_progress=on_progress, cancel=cancel, stage="Checking project data"
         )
+    except FileNotFoundError:
+        raise _SidecarOutOfStep(  # a save elsewhere replaced it since the check above
+            f"The data file {relative} of the project {path} is missing.",
+            hint=_KEEP_TOGETHER_HINT,
+        ) from None
     except OSError as exc:
         raise ProjectFileError(
             f"The data file {sidecar} cannot be read: {exc.strerror or exc}."
@@ -362,6 +383,11 @@ def _read_sidecar(
     media_info = source.get("media_info") if isinstance(source, dict) else None
     try:
         return read_arrays(sidecar, ArrayLimits.for_media(media_info))
+    except FileNotFoundError:
+        raise _SidecarOutOfStep(  # replaced by a save elsewhere after it was hashed
+            f"The data file {relative} of the project {path} is missing.",
+            hint=_KEEP_TOGETHER_HINT,
+        ) from None
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise ProjectFileError(
             f"The data file {relative} of the project {path} is damaged: {exc}.",

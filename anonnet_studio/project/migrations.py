@@ -35,8 +35,63 @@ def _v0_to_v1(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
+# v1 kept where each stored synthetic face sits in its keyframe as untyped JSON in
+# project.analysis["synthetic_faces"][image key]; v2 types it as each attempt's `placement`.
+_V1_FACES_KEY = "synthetic_faces"
+_V1_PLACEMENT_FIELDS = ("track_id", "frame_index", "image_to_frame", "landmarks68", "box",
+                        "landmarks5")  # fmt: skip
+
+
+def _v1_to_v2(document: dict[str, Any]) -> dict[str, Any]:
+    """Synthetic faces, typed: every attempt gains `threshold` (unknown, null), `face_found`,
+    `note` and `placement` (moved from analysis["synthetic_faces"], matched by image key),
+    and strength, which v1 allowed to be 0 (a no-op generation), is at least 0.01.
+
+    Touches only those fields, so it composes with other steps of the same version."""
+    project = document.get("project")
+    if not isinstance(project, dict):
+        return document
+    analysis = project.get("analysis")
+    faces = analysis.pop(_V1_FACES_KEY, None) if isinstance(analysis, dict) else None
+    faces = faces if isinstance(faces, dict) else {}
+    identities = project.get("identities")
+    for position, identity in enumerate(identities if isinstance(identities, list) else []):
+        if not isinstance(identity, dict):
+            continue
+        generation = identity.get("generation")
+        if isinstance(generation, dict) and _is_number(generation.get("strength")):
+            generation["strength"] = max(0.01, generation["strength"])
+        attempts = identity.get("attempts")
+        for index, attempt in enumerate(attempts if isinstance(attempts, list) else []):
+            if isinstance(attempt, dict):
+                where = f"identities[{position}].attempts[{index}]"
+                _upgrade_attempt(attempt, faces, where)
+    return document
+
+
+def _upgrade_attempt(attempt: dict[str, Any], faces: dict[str, Any], where: str) -> None:
+    attempt.setdefault("threshold", None)
+    # v1 recorded no detection result; an attempt that passed certainly showed a face, and
+    # one that failed is marked failed anyway, so True loses nothing.
+    attempt.setdefault("face_found", True)
+    attempt.setdefault("note", "")
+    key = attempt.get("image_key")
+    face = faces.get(key) if isinstance(key, str) else None
+    if face is None:
+        attempt.setdefault("placement", None)
+        return
+    if not isinstance(face, dict) or any(name not in face for name in _V1_PLACEMENT_FIELDS):
+        raise DocumentError(f"analysis.synthetic_faces[{attempt['image_key']}]",
+                            f"incomplete placement of the face kept by {where}")  # fmt: skip
+    attempt["placement"] = {name: face[name] for name in _V1_PLACEMENT_FIELDS}
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _add_hand_corrections(document: dict[str, Any]) -> dict[str, Any]:
-    """v1 -> v2: hand corrections. Tracks gain `manual`, `kept` (both false) and
+    """v2 -> v3: hand corrections. Tracks gain `manual`, `kept` (both false) and
     `corrected_frames` (none); the project gains empty `regions`, `removed_faces` and
     `reviewed`. Nothing else is touched; present values are left for the decoder to check."""
     project = document.get("project")
@@ -58,7 +113,8 @@ def _add_hand_corrections(document: dict[str, Any]) -> dict[str, Any]:
 # from_version -> step to from_version + 1
 MIGRATIONS: dict[int, Migration] = {
     0: _v0_to_v1,
-    1: _add_hand_corrections,
+    1: _v1_to_v2,
+    2: _add_hand_corrections,
 }
 
 

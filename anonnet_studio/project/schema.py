@@ -21,6 +21,7 @@ from anonnet_studio.project.settings import (
     DEFAULT_METHOD,
     DEFAULT_NEGATIVE_PROMPT,
     SEED_RANGE,
+    FacePlacement,
     GenerationAttempt,
     GenerationSettings,
     Method,
@@ -36,6 +37,7 @@ __all__ = [
     "SEED_RANGE",
     "AttributeValue",
     "Attributes",
+    "FacePlacement",
     "GenerationAttempt",
     "GenerationSettings",
     "Identity",
@@ -51,8 +53,9 @@ __all__ = [
     "Track",
 ]
 
-# 2: hand corrections (manual/kept tracks, corrected frames, regions, review state).
-SCHEMA_VERSION = 2
+# 2: typed synthetic faces; 3: hand corrections (manual/kept tracks, corrected frames,
+# regions, review state).
+SCHEMA_VERSION = 3
 
 ATTRIBUTE_NAMES = ("age_group", "gender", "race", "expression")
 
@@ -141,6 +144,8 @@ class Identity(ArrayAwareEquality):
     hidden: bool = True  # True: anonymize this person
     method: Method = DEFAULT_METHOD
     attributes: Attributes = field(default_factory=Attributes)
+    # Every synthetic-face attempt, oldest first; the kept ones name their image and
+    # placement (see `project.synthetic_faces`).
     attempts: list[GenerationAttempt] = field(default_factory=list)
     selected_attempt: int | None = None  # index into `attempts`
     needs_attention: bool = False

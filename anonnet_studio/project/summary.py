@@ -16,7 +16,7 @@ def project_summary(project: Project) -> dict[str, Any]:
     identities = []
     for identity in project.identities:
         tracks = project.tracks_of(identity.id)
-        attributes = {}
+        attributes: dict[str, Any] = {}
         for name in ATTRIBUTE_NAMES:
             value = identity.attributes.get(name)
             attributes[name] = {

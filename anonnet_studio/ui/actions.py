@@ -80,15 +80,16 @@ class EditorActions:
         for action in (self.zoom_fit, self.zoom_in, self.zoom_out):
             view_menu.addAction(action)
         play_menu = bar.addMenu("&Playback")
-        for action in (
+        playback: tuple[QAction | None, ...] = (
             self.play_pause, self.reverse, self.pause, self.forward, None,
             self.previous_frame, self.next_frame, self.back_ten, self.forward_ten, None,
             self.first_frame, self.last_frame, None, self.cancel_job,
-        ):  # fmt: skip
-            if action is None:
+        )  # fmt: skip
+        for item in playback:
+            if item is None:
                 play_menu.addSeparator()
             else:
-                play_menu.addAction(action)
+                play_menu.addAction(item)
 
     def build_toolbar(self) -> QToolBar:
         toolbar = QToolBar("Main", self._window)

@@ -41,7 +41,8 @@ def run_editor(argv: Sequence[str] | None = None) -> int:
     exit code of the event loop."""
     args = list(sys.argv if argv is None else ["anonnet-studio", *argv])
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    app = QApplication.instance() or QApplication(args)
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(args)
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationVersion(__version__)

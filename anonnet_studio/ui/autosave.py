@@ -113,7 +113,7 @@ class AutosaveManager(QObject):
 
     def pending_recoveries(self) -> list[RecoveryEntry]:
         """Recovery copies left by sessions that ended without saving (newest first)."""
-        entries = []
+        entries: list[RecoveryEntry] = []
         if not self._root.is_dir():
             return entries
         for folder in sorted(self._root.iterdir()):

@@ -7,12 +7,11 @@ from PySide6.QtCore import QObject, Signal
 
 from anonnet_studio.core.errors import AnonNetError
 from anonnet_studio.project.schema import Method
+from anonnet_studio.project.synthetic_faces import GeneratedFace, RecordGeneration, face_job
 from anonnet_studio.ui.dialogs.messages import Messenger
 from anonnet_studio.ui.document import ProjectDocument
-from anonnet_studio.ui.generation_record import RecordGeneration
-from anonnet_studio.workers.request_builders import generation_request
-from anonnet_studio.workers.requests import ModelStatusRequest
-from anonnet_studio.workers.results import GenerationDone, JobInfo, ModelStatus
+from anonnet_studio.workers.requests import GenerationRequest, ModelStatusRequest
+from anonnet_studio.workers.results import JobInfo, ModelStatus
 from anonnet_studio.workers.worker import ComputeWorker
 
 
@@ -73,7 +72,7 @@ class GenerationController(QObject):
             self._messenger.error("Synthetic faces are not available", reason)
             return None
         try:
-            request = generation_request(project, identity_id)
+            request = GenerationRequest(face_job(project, identity_id))
         except AnonNetError as exc:
             self._messenger.error("Cannot generate a face", exc.user_message())
             return None
@@ -98,7 +97,7 @@ class GenerationController(QObject):
             if not identity.hidden or identity.method is not Method.SYNTHETIC:
                 continue
             try:
-                request = generation_request(project, identity.id)
+                request = GenerationRequest(face_job(project, identity.id))
             except AnonNetError as exc:
                 problems.append(exc.user_message())
                 continue
@@ -143,7 +142,7 @@ class GenerationController(QObject):
             self.availability_changed.emit(*self.availability())
             return
         identity_id = self._jobs.pop(job.job_id, None)
-        if identity_id is None or not isinstance(result, GenerationDone):
+        if identity_id is None or not isinstance(result, GeneratedFace):
             return
         project = self._document.project
         if project is None or not project.has_identity(identity_id):

@@ -83,7 +83,7 @@ class SettingsStore:
     def recent_files(self) -> list[Path]:
         """Most recent first; files that no longer exist are left out."""
         raw = self._qs.value("recent/files", [])
-        items = [raw] if isinstance(raw, str) else list(raw or [])
+        items = [raw] if isinstance(raw, str) else list(raw) if isinstance(raw, list) else []
         return [Path(p) for p in items if p and Path(p).exists()][:MAX_RECENT]
 
     def add_recent_file(self, path: Path) -> list[Path]:

@@ -6,10 +6,10 @@ and a cancel token, and returns a plain-data result (see `results.py`).
 
 from __future__ import annotations
 
-import datetime as dt
+import dataclasses
 import random
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
@@ -19,6 +19,7 @@ from anonnet_studio.core.anonymize.redaction import FrameRedactor, redact_frame
 from anonnet_studio.core.errors import AnonNetError
 from anonnet_studio.core.progress import CancelToken, Progress, ProgressCallback, check_cancel
 from anonnet_studio.project.backends import choice_for_project
+from anonnet_studio.project.synthetic_faces import GeneratedFace
 from anonnet_studio.workers.correction_jobs import CORRECTION_HANDLERS
 from anonnet_studio.workers.requests import (
     AnalysisRequest,
@@ -35,12 +36,15 @@ from anonnet_studio.workers.results import (
     AnalysisDone,
     Configured,
     ExportDone,
-    GenerationDone,
     ModelStatus,
     PreviewFrame,
     ProjectOpened,
 )
 from anonnet_studio.workers.services import ComputeServices
+
+if TYPE_CHECKING:
+    from anonnet_studio.app.synthetic import SyntheticStage
+    from anonnet_studio.core.vision.factory import VisionModels
 
 Handler = Callable[[Any, ComputeServices, ProgressCallback, CancelToken], object]
 
@@ -123,7 +127,9 @@ def analyse(
         cancel=cancel,
     )
     for identity in project.identities:
-        identity.generation.mask_margin = request.default_mask_margin
+        identity.generation = dataclasses.replace(
+            identity.generation, mask_margin=request.default_mask_margin
+        )
     return AnalysisDone(project=project, timings_s=dict(result.timings_s))
 
 
@@ -165,71 +171,25 @@ def generate(
     services: ComputeServices,
     on_progress: ProgressCallback,
     cancel: CancelToken,
-) -> GenerationDone:
-    from anonnet_studio.core.synthetic.settings import GenerationSettings
-    from anonnet_studio.core.synthetic.verify import generate_verified
-    from anonnet_studio.synthetic_runtime import (
-        attempts_from_verified,
-        face_metadata,
-        landmark_predictor,
-        synthetic_landmarks,
-    )
+) -> GeneratedFace:
+    """One person's face through the shared service (`app.synthetic.generate_face`)."""
+    from anonnet_studio.app.synthetic import generate_face, landmark_predictor
 
+    job = request.job
     on_progress(Progress("Loading the diffusion models", 0, None))
     generator = services.generator()
-    verifier = services.verifier()
+    verifier = services.verifier(job.leak_check_embedder)
+    vision = services.vision()
     check_cancel(cancel)
-    frame = services.reader(request.video_path).frame_at(request.keyframe_index)
-    settings = GenerationSettings(
-        seed=request.seed,
-        steps=request.steps,
-        guidance=request.guidance,
-        strength=max(0.01, request.strength),
-        control_scales=request.control_scales,
-        max_side=request.max_side,
-        mask_mode="head" if request.mask_mode == "head" else "face",
-    )
-    verified = generate_verified(
+    return generate_face(
+        job,
         generator,
         verifier,
-        frame,
-        np.asarray(request.box),
-        np.asarray(request.landmarks68),
-        request.prompt,
-        request.negative_prompt,
-        settings,
+        services.reader(job.video_path).frame_at(job.frame_index),
+        vision.detector,
+        landmark_predictor(vision, services.manager()),
         on_progress=on_progress,
         cancel=cancel,
-    )
-    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    # Image keys become file names in the project's sidecar: letters, digits and dashes.
-    chosen_key = f"{request.identity_id}-seed{verified.chosen.settings.seed}-{now}"
-    chosen_key = "".join(c if c.isalnum() or c == "-" else "-" for c in chosen_key)
-    attempts = tuple(attempts_from_verified(verified, chosen_key, now))
-    metadata = {}
-    if request.landmarks5 is not None:
-        vision = services.vision()
-        synthetic68 = synthetic_landmarks(
-            verified.chosen, vision.detector, landmark_predictor(vision, services.manager())
-        )
-        metadata[chosen_key] = face_metadata(
-            request.identity_id,
-            verified.chosen,
-            synthetic68,
-            request.keyframe_index,
-            np.asarray(request.box),
-            np.asarray(request.landmarks5),
-            request.track_id,
-        )
-    return GenerationDone(
-        identity_id=request.identity_id,
-        attempts=attempts,
-        images={chosen_key: verified.chosen.composited_crop},
-        chosen_index=verified.chosen_index,
-        needs_attention=verified.needs_attention,
-        prompt=request.prompt,
-        device=generator.device.describe(),
-        face_metadata=metadata,
     )
 
 
@@ -247,13 +207,13 @@ def export(
         on_progress(Progress("Loading face models", 0, None))
         # The leak check compares embeddings: use the project's own embedder.
         models = services.vision(choice_for_project(services.config.backends, request.project))
-    source, notes = _synthetic_for_export(request, services, models, on_progress, cancel)
+    stage = _synthetic_for_export(request, services, models, on_progress, cancel)
     outcome = export_project(
         request.project,
         request.output_path,
-        models,  # type: ignore[arg-type]
-        synthetic=source,
-        notes=notes,
+        models,
+        synthetic=stage.source,
+        notes=stage.notes,
         side_by_side=request.side_by_side,
         crf=request.crf,
         leak_check=request.leak_check,
@@ -270,32 +230,40 @@ def export(
         fallbacks=dict(outcome.fallbacks),
         leak_frames=tuple(request.project.leak_frames),
         last_export=dict(request.project.analysis.get("last_export", {})),
+        generated=stage.generated,
     )
 
 
 def _synthetic_for_export(
     request: ExportRequest,
     services: ComputeServices,
-    models: Any,
+    models: VisionModels | None,
     on_progress: ProgressCallback,
     cancel: CancelToken,
-) -> tuple[Any, dict[str, str]]:
+) -> SyntheticStage:
     """The synthetic stage for an export, or why its people are blurred instead. Missing
-    face models only downgrade synthetic people to blur; they never fail the export."""
+    face models only downgrade synthetic people to blur; they never fail the export. The
+    generator and device are the worker's (shared with Regenerate), never a second copy."""
+    # Imported only when needed: the generative stack (torch, diffusers) is slow to import.
+    from anonnet_studio.app.synthetic import SyntheticStage, synthetic_stage
     from anonnet_studio.project.render_plan import wants_synthetic_face
 
     wanted = [i.id for i in request.project.identities if wants_synthetic_face(i)]
     if not wanted:
-        return None, {}
-    # Imported only when needed: the generative stack (torch, diffusers) is slow to import.
-    from anonnet_studio.synthetic_runtime import synthetic_stage
-
+        return SyntheticStage(None)
     try:
         vision = models if models is not None else services.vision()
     except AnonNetError as exc:
-        return None, dict.fromkeys(wanted, f"face models unavailable ({exc.message}); blurred")
+        reason = f"face models unavailable ({exc.message}); blurred"
+        return SyntheticStage(None, dict.fromkeys(wanted, reason))
     return synthetic_stage(
-        request.project, services.manager(), vision, on_progress=on_progress, cancel=cancel
+        request.project,
+        services.manager(),
+        vision,
+        device=services.config.device,
+        generator=services.generator,
+        on_progress=on_progress,
+        cancel=cancel,
     )
 
 

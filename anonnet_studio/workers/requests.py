@@ -19,6 +19,7 @@ import numpy as np
 from anonnet_studio.core.anonymize.plan import RenderPlan, TrackGeometry
 from anonnet_studio.core.vision.selection import BackendChoice
 from anonnet_studio.project.schema import Method, Project
+from anonnet_studio.project.synthetic_faces import FaceJob
 
 if TYPE_CHECKING:
     # The analysis stack is heavy to import; requests only name its settings type.
@@ -164,35 +165,21 @@ class PreviewRequest:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class GenerationRequest:
-    """Generate one person's synthetic face on their keyframe, with the anonymity check."""
+    """Generate one person's synthetic face on their keyframe, with the anonymity check
+    (the job comes from `project.synthetic_faces.face_job`, a frozen copy)."""
 
     kind: ClassVar[JobKind] = JobKind.GENERATION
-    identity_id: str
-    identity_name: str
-    video_path: Path
-    keyframe_index: int
-    box: np.ndarray  # (4,) full-frame pixels, frozen
-    landmarks68: np.ndarray  # (68, 2), frozen
-    prompt: str
-    negative_prompt: str
-    seed: int
-    strength: float
-    steps: int
-    guidance: float
-    control_scales: tuple[float, float, float]
-    max_side: int
-    mask_mode: str
-    # Where the keyframe's face is (for animating the result later): track and 5 points.
-    track_id: int = -1
-    landmarks5: np.ndarray | None = None
+    job: FaceJob
 
     def describe(self) -> str:
-        return f"Generating a face for {self.identity_name}"
+        return f"Generating a face for {self.job.identity_name}"
 
 
 @dataclass(frozen=True, slots=True, eq=False)
 class ExportRequest:
-    """Render a private snapshot of the project to `output_path` (and the audit report)."""
+    """Render a private snapshot of the project to `output_path` (and the audit report).
+    Faces the export generates are recorded in the snapshot and returned in `ExportDone`,
+    for the editor to record in the live document."""
 
     kind: ClassVar[JobKind] = JobKind.EXPORT
     project: Project  # from `snapshot_project`; the job may write leak frames into it

@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from anonnet_studio.project.schema import GenerationAttempt, Project
+from anonnet_studio.project.schema import Project
+from anonnet_studio.project.synthetic_faces import GeneratedFace
 from anonnet_studio.workers.requests import JobKind, PropagationTarget
 
 
@@ -62,19 +63,6 @@ class PreviewFrame:
 
 
 @dataclass(frozen=True, slots=True)
-class GenerationDone:
-    identity_id: str
-    attempts: tuple[GenerationAttempt, ...]  # project attempts, image keys match `images`
-    images: dict[str, np.ndarray]  # candidate crops by image key
-    chosen_index: int
-    needs_attention: bool  # no attempt passed the anonymity check
-    prompt: str
-    device: str
-    # image key -> what the motion stage needs to animate it (synthetic_runtime.face_metadata)
-    face_metadata: dict[str, dict] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
 class ExportDone:
     output: Path
     frames_written: int
@@ -84,6 +72,9 @@ class ExportDone:
     fallbacks: dict[str, str]
     leak_frames: tuple[int, ...]
     last_export: dict[str, Any]
+    # Faces generated for this export (a generation job returns one `GeneratedFace`); the
+    # editor records them as one undoable step so the next export reuses them.
+    generated: tuple[GeneratedFace, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,7 +34,7 @@ def default_manager_factory(config: ComputeConfig) -> ModelManager:
 def default_vision_loader(
     manager: ModelManager, choice: BackendChoice, device: str
 ) -> VisionModels:
-    from anonnet_studio.runtime import load_vision_models
+    from anonnet_studio.app.runtime import load_vision_models
 
     return load_vision_models(manager, choice, device)
 
@@ -55,6 +55,7 @@ class ComputeServices:
         self._manager: ModelManager | None = None
         self._vision: dict[BackendChoice, VisionModels] = {}
         self._generator: SyntheticFaceGenerator | None = None
+        self._verifiers: dict[str | None, EmbeddingVerifier] = {}
         self._reader: VideoReader | None = None
         self._reader_path: Path | None = None
 
@@ -68,6 +69,7 @@ class ComputeServices:
         self._manager = None
         self._vision = {}
         self._generator = None
+        self._verifiers = {}
 
     def manager(self) -> ModelManager:
         if self._manager is None:
@@ -83,21 +85,27 @@ class ComputeServices:
         return self._vision[choice]
 
     def generator(self) -> SyntheticFaceGenerator:
-        """The diffusion pipeline; raises ModelUnavailableError naming a missing model."""
+        """The diffusion pipeline on the chosen device, loaded once and shared by
+        Regenerate and every export; raises ModelUnavailableError naming a missing model."""
         if self._generator is None:
             # torch/diffusers are imported only when someone generates a face.
-            from anonnet_studio.core.synthetic.devices import select_device
+            from anonnet_studio.app.synthetic import compute_device
             from anonnet_studio.core.synthetic.generator import SyntheticFaceGenerator
 
-            device = select_device(self._config.device)  # type: ignore[arg-type]
+            device = compute_device(self._config.device)
             self._generator = SyntheticFaceGenerator.load(self.manager().resolve, device)
         return self._generator
 
-    def verifier(self) -> EmbeddingVerifier:
-        from anonnet_studio.core.synthetic.verify import EmbeddingVerifier
+    def verifier(self, leak_check_embedder: str | None) -> EmbeddingVerifier:
+        """The anonymity check for a project whose leak check uses `leak_check_embedder`
+        (it embeds with another network; see `app.synthetic.anonymity_verifier`)."""
+        if leak_check_embedder not in self._verifiers:
+            from anonnet_studio.app.synthetic import anonymity_verifier
 
-        vision = self.vision()
-        return EmbeddingVerifier(vision.embedder, vision.detector)
+            self._verifiers[leak_check_embedder] = anonymity_verifier(
+                self.manager(), self.vision().detector, leak_check_embedder
+            )
+        return self._verifiers[leak_check_embedder]
 
     def reader(self, path: Path) -> VideoReader:
         """A reader kept open between preview frames, so stepping stays cheap."""
@@ -119,6 +127,7 @@ class ComputeServices:
         self.close_reader()
         self._vision = {}
         self._generator = None
+        self._verifiers = {}
 
     def describe(self) -> dict[str, Any]:
         return {

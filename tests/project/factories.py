@@ -14,6 +14,7 @@ import numpy as np
 from anonnet_studio.project.schema import (
     Attributes,
     AttributeValue,
+    FacePlacement,
     GenerationAttempt,
     Identity,
     Keyframe,
@@ -168,9 +169,21 @@ def _demo_attributes(number: int) -> Attributes:
 
 
 def _add_synthetic_attempt(project: Project, rng: np.random.Generator) -> None:
+    """One kept attempt with its image and its placement in the keyframe of P1's track."""
     person = project.identities[0]
     person.method = Method.SYNTHETIC
     project.images["P1-attempt-0"] = rng.integers(0, 256, size=(64, 48, 3), dtype=np.uint8)
+    track = project.tracks[person.track_ids[0]]
+    assert track.keyframe is not None
+    frame = track.keyframe.frame_index
+    placement = FacePlacement.from_arrays(
+        track_id=track.id,
+        frame_index=frame,
+        image_to_frame=[[1.5, 0.0, 100.25], [0.0, 1.5, 40.5]],
+        landmarks68=rng.uniform(0, 48, size=(68, 2)),
+        box=track.box_at(frame),
+        landmarks5=track.landmarks5_at(frame),
+    )
     person.attempts.append(
         GenerationAttempt(
             seed=person.generation.seed,
@@ -178,8 +191,11 @@ def _add_synthetic_attempt(project: Project, rng: np.random.Generator) -> None:
             steps=35,
             guidance=8.0,
             distance=0.4123456789,
+            threshold=0.0805,
+            face_found=True,
             passed=True,
             image_key="P1-attempt-0",
+            placement=placement,
             created_at="2026-01-02T03:04:05+00:00",
         )
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import random
 import shutil
@@ -55,7 +56,7 @@ def test_every_correction_round_trips_through_a_saved_file(tmp_path):
     assert [f.track_id for f in loaded.removed_faces] == [4]
     assert loaded.reviewed == ["gap:1:100", "leak:17-18"]
     document = json.loads(path.read_text(encoding="utf-8"))
-    assert document["schema_version"] == SCHEMA_VERSION == 2
+    assert document["schema_version"] == SCHEMA_VERSION == 3
 
 
 def test_a_real_schema_1_file_loads_with_no_corrections_and_is_not_rewritten(tmp_path):
@@ -79,13 +80,19 @@ def test_a_real_schema_1_file_loads_with_no_corrections_and_is_not_rewritten(tmp
 
 def test_the_migration_only_adds_the_correction_fields():
     document = json.loads(V1_FILE.read_text(encoding="utf-8"))
-    upgraded = migrations.migrate(document)
-    before, after = document["project"], upgraded["project"]
+    step = migrations.MIGRATIONS[2]  # schema 2 -> 3: hand corrections
+    before_step = migrations.MIGRATIONS[1](copy.deepcopy(document))
+    upgraded = step(copy.deepcopy(before_step))
+    before, after = before_step["project"], upgraded["project"]
     assert set(after) - set(before) == {"regions", "removed_faces", "reviewed"}
     for key, track in after["tracks"].items():
         added = {k: v for k, v in track.items() if k not in before["tracks"][key]}
         assert added == {"manual": False, "kept": False, "corrected_frames": []}
-    assert "manual" not in next(iter(document["project"]["tracks"].values()))
+    assert "manual" not in next(iter(before_step["project"]["tracks"].values()))
+    others = {k: v for k, v in after.items() if k in before and k != "tracks"}
+    assert others == {k: v for k, v in before.items() if k != "tracks"}, "nothing else changed"
+    for key, track in before["tracks"].items():
+        assert {k: after["tracks"][key][k] for k in track} == track
 
 
 @pytest.mark.parametrize(

@@ -249,7 +249,7 @@ def _set_steps(d: dict[str, Any]) -> None:
         ),
         (
             lambda d: d["project"]["identities"][0]["generation"].update(strength=3.0),
-            "strength must be between 0 and 1",
+            "strength must be between 0.01 and 1",
         ),
         (
             lambda d: d["project"]["identities"][2]["track_ids"].append(1),

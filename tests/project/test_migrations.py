@@ -82,3 +82,53 @@ def test_malformed_v0_values_are_reported_with_their_place(tmp_path: Path) -> No
     path.write_text(json.dumps(document), encoding="utf-8")
     with pytest.raises(ProjectFileError, match=r"identities\[2\]\.enabled"):
         load_project(path)
+
+
+def _write_v1(tmp_path: Path) -> tuple[Project, Path]:
+    """A file as version 1 wrote it: attempts without threshold / face_found / note /
+    placement, the kept face's placement untyped in analysis["synthetic_faces"], and a
+    strength of 0 (which v1 allowed)."""
+    project = make_demo_project()
+    path = tmp_path / "v1.anonproj"
+    save_project(project, path)
+    document = json.loads(path.read_text(encoding="utf-8"))
+    document["schema_version"] = 1
+    faces = {}
+    for identity in document["project"]["identities"]:
+        for attempt in identity["attempts"]:
+            placement = attempt.pop("placement")
+            for name in ("threshold", "face_found", "note"):
+                attempt.pop(name)
+            if placement is not None:
+                faces[attempt["image_key"]] = {"identity_id": identity["id"], **placement}
+    document["project"]["analysis"]["synthetic_faces"] = faces
+    document["project"]["identities"][2]["generation"]["strength"] = 0.0
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return project, path
+
+
+def test_v1_file_loads_with_typed_face_placements(tmp_path: Path) -> None:
+    project, path = _write_v1(tmp_path)
+    document = json.loads(path.read_text(encoding="utf-8"))
+    assert document["project"]["analysis"]["synthetic_faces"], "the v1 file holds a placement"
+    loaded = load_project(path)
+    (attempt,) = loaded.identity("P1").attempts
+    (original,) = project.identity("P1").attempts
+    assert attempt.placement is not None and attempt.placement == original.placement
+    assert attempt.threshold is None and attempt.face_found and attempt.note == ""
+    assert "synthetic_faces" not in loaded.analysis  # no untyped copy left behind
+    assert loaded.identity("P3").generation.strength == 0.01
+    # Everything else came through unchanged.
+    expected = project
+    expected.identities[0].attempts = [loaded.identity("P1").attempts[0]]
+    expected.identities[2].generation = loaded.identities[2].generation
+    assert loaded == expected
+
+
+def test_v1_placement_that_is_incomplete_is_reported(tmp_path: Path) -> None:
+    _, path = _write_v1(tmp_path)
+    document = json.loads(path.read_text(encoding="utf-8"))
+    next(iter(document["project"]["analysis"]["synthetic_faces"].values())).pop("box")
+    path.write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(ProjectFileError, match=r"synthetic_faces\[P1-attempt-0\]"):
+        load_project(path)

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
-from anonnet_studio.core.anonymize.leakcheck import LeakRecord, ResidualStats
-from anonnet_studio.core.anonymize.plan import RedactionMethod
+from anonnet_studio.core.anonymize.leakcheck import LeakChecker, LeakRecord, ResidualStats
+from anonnet_studio.core.anonymize.plan import RedactionMethod, RenderPlan
 from anonnet_studio.core.anonymize.renderer import RenderResult
+from anonnet_studio.core.vision.types import FaceDetection
 from anonnet_studio.project.audit import build_report, render_html, write_report
 from anonnet_studio.project.prompting import auto_prompt, effective_prompt
 from anonnet_studio.project.render_plan import effective_method, render_plan_from_project
@@ -33,9 +34,11 @@ def test_summary_lists_scenes_and_people_with_shots_and_prompts() -> None:
 
 def test_prompt_override_wins_and_reset_returns_to_auto() -> None:
     identity = make_demo_project().identities[0]
-    identity.generation.prompt_override = "A photorealistic portrait of a child"
+    identity.generation = identity.generation.with_overrides(
+        prompt_override="A photorealistic portrait of a child"
+    )
     assert effective_prompt(identity) == "A photorealistic portrait of a child"
-    identity.generation.prompt_override = None
+    identity.generation = identity.generation.with_overrides(prompt_override=None)
     assert effective_prompt(identity) == auto_prompt(identity)
 
 
@@ -88,3 +91,31 @@ def test_report_fails_when_a_hidden_person_is_still_recognisable(tmp_path: Path)
     assert report["checks"]["identities_still_recognisable"] == ["P1"]
     assert "FAIL" in render_html(report)
     assert np.isfinite(report["identities"][0]["residual_reidentification"]["min_distance"])
+
+
+def test_report_fails_and_counts_a_leak_that_could_not_be_covered(tmp_path: Path) -> None:
+    project = make_demo_project()
+    plan = render_plan_from_project(project)
+    covered = LeakRecord(12, (1.0, 2.0, 30.0, 40.0), "P1", 0.2)
+    uncovered = LeakRecord(13, (1.0, 2.0, 30.0, 40.0), "P1", 0.2, covered=False)
+    report = build_report(project, plan, _result(tmp_path, [covered, uncovered], 0.9))
+    assert report["checks"]["leaks_uncovered"] == 1
+    assert report["checks"]["leaks_found_and_covered"] == 1
+    assert report["verdict"] == "FAIL"
+
+
+class _AlwaysThere:
+    """A detector that finds the same face whatever was painted over it."""
+
+    name = "always"
+
+    def detect(self, image: np.ndarray) -> list[FaceDetection]:
+        five = np.array([[20, 20], [40, 20], [30, 30], [22, 40], [38, 40]], np.float32)
+        return [FaceDetection(np.array([10, 10, 50, 50], np.float32), five, 0.99)]
+
+
+def test_a_face_found_again_after_the_fill_is_recorded_as_uncovered() -> None:
+    plan = RenderPlan(people=[], hide_everyone_else=True, leak_check=True)
+    checker = LeakChecker(_AlwaysThere(), None, plan)  # type: ignore[arg-type]  # no one to embed
+    (leak,) = checker.check(np.full((64, 64, 3), 128, np.uint8), 0, [])
+    assert leak.matched_identity is None and not leak.covered

@@ -13,6 +13,8 @@ import hashlib
 from collections.abc import Mapping
 from pathlib import Path
 
+from pytest import MonkeyPatch
+
 from anonnet_studio.core.models.manifest import Manifest, load_manifest_dir
 from anonnet_studio.core.resources import resources_dir
 
@@ -36,3 +38,30 @@ def manifest_publishing(folders: Mapping[str, Path], base: Manifest | None = Non
             spec = dataclasses.replace(spec, files=files)
         specs.append(spec)
     return Manifest(tuple(specs))
+
+
+def manifest_publishing_installed(models_dir: Path, base: Manifest | None = None) -> Manifest:
+    """`base` publishing the hashes of every model wholly present in `models_dir`
+    (`<models_dir>/<name>/<file path>`, the user models folder layout) at this moment."""
+    base = base if base is not None else load_manifest_dir(resources_dir() / "models")
+    present = {
+        spec.name: models_dir / spec.name
+        for spec in base.models
+        if spec.files and all((models_dir / spec.name / f.path).is_file() for f in spec.files)
+    }
+    return manifest_publishing(present, base)
+
+
+def publish_installed_models(monkeypatch: MonkeyPatch, models_dir: Path) -> None:
+    """Every manager built from the environment from now on (the CLI's, the editor's)
+    reads a manifest that publishes the hashes of the models in `models_dir` as they are
+    when it is built, so tiny stand-ins installed there load and anything else is checked
+    against the shipped hashes as usual."""
+    from anonnet_studio.core.models import manager as manager_module
+
+    shipped = manager_module.load_manifest_dir
+
+    def publishing_loader(folder: Path) -> Manifest:
+        return manifest_publishing_installed(models_dir, shipped(folder))
+
+    monkeypatch.setattr(manager_module, "load_manifest_dir", publishing_loader)

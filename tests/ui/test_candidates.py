@@ -26,6 +26,8 @@ def _attempt(seed: int, passed: bool, image_key: str | None) -> GenerationAttemp
         steps=20,
         guidance=7.0,
         distance=0.9 if passed else 0.2,
+        threshold=0.62,
+        face_found=True,
         passed=passed,
         image_key=image_key,
         created_at="2026-01-02T03:04:05+00:00",
@@ -136,7 +138,7 @@ def test_generate_all_queues_one_request_per_synthetic_hidden_person(qtbot, docu
 
     jobs = controller.generate_all()
     requests = [r for r in worker.requests if isinstance(r, GenerationRequest)]
-    assert [r.identity_id for r in requests] == expected
+    assert [r.job.identity_id for r in requests] == expected
     assert len(jobs) == len(expected)
     assert messenger.errors == []
 

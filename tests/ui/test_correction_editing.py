@@ -114,10 +114,10 @@ def test_a_name_tag_region_is_drawn_redacted_over_its_range_and_exported(
     for index, (_, image) in enumerate(decode_rgb(output)):
         filled = bool(np.all(np.abs(image[inside].astype(int) - 24) <= 6))
         assert filled == (100 <= index < 160), index
-    report = json.loads(dialog.result.report_paths[0].read_text(encoding="utf-8"))
+    report = json.loads(dialog.outcome.report_paths[0].read_text(encoding="utf-8"))
     (entry,) = report["corrections"]["regions"]
     assert entry["frames"] == [[100, 159]] and entry["method"] == "fill"
-    assert "Region redacted" in dialog.result.report_paths[1].read_text(encoding="utf-8")
+    assert "Region redacted" in dialog.outcome.report_paths[1].read_text(encoding="utf-8")
 
 
 def test_tracking_a_region_runs_on_the_worker_and_can_be_cancelled(qtbot, worker, store, tmp_path):

@@ -120,7 +120,7 @@ def test_a_missed_face_drawn_once_is_covered_in_every_frame_of_its_shot(
     dialog.open_when_done.setChecked(False)
     with qtbot.waitSignal(dialog.export_finished, timeout=TIMEOUT_MS):
         dialog.export_button.click()
-    exported = dialog.result
+    exported = dialog.outcome
     assert exported is not None and exported.verdict == "PASS"
     # The hand-drawn track covered him: the leak check had nothing to cover in his shot.
     assert not [f for f in exported.leak_frames if f >= 45]

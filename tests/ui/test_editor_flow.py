@@ -80,6 +80,6 @@ def test_open_analyse_edit_undo_export(qtbot, analysing_worker, store, tmp_path)
         dialog.export_button.click()
     assert output.is_file() and probe(output).video.frame_count == 216
     assert probe(output).has_audio, "the original audio is kept"
-    assert dialog.result is not None and dialog.result.verdict in ("PASS", "FAIL")
+    assert dialog.outcome is not None and dialog.outcome.verdict in ("PASS", "FAIL")
     assert opened_folders == [output.parent]
     assert window.messenger.errors == []

@@ -27,7 +27,7 @@ def test_export_writes_the_video_and_report_and_opens_the_folder(qtbot, worker, 
     with qtbot.waitSignal(dialog.export_finished, timeout=TIMEOUT_MS):
         dialog.export_button.click()
         assert dialog.running and not dialog.export_button.isEnabled()
-    result = dialog.result
+    result = dialog.outcome
     assert result is not None and (out_dir / "clip.mp4").is_file()
     assert probe(out_dir / "clip.mp4").video.frame_count == 216
     report_json, report_html = result.report_paths

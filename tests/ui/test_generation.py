@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from anonnet_studio.core.synthetic.settings import GenerationSettings
+from anonnet_studio.core.synthetic.verify import ANONYMITY_MARGIN
+from anonnet_studio.core.vision.embedder import DlibEmbedder
 from anonnet_studio.workers.requests import ComputeConfig
 from anonnet_studio.workers.services import ComputeServices
 from anonnet_studio.workers.worker import ComputeWorker
@@ -67,11 +70,17 @@ def test_regenerate_records_the_attempts_as_one_undo_step(qtbot, tiny_worker, st
     assert chosen.image_key in document.project.images
     assert document.project.images[chosen.image_key].ndim == 3
     assert "Attempt" in window.identities.editor.generation.result_label.text()
-    # Random tiny weights paint no face, so the anonymity check cannot pass: the person is
-    # flagged (and blurred in exports) and the user is told why.
-    assert person.needs_attention == (not any(a.passed for a in person.attempts))
-    if person.needs_attention:
-        assert window.messenger.infos and "recognisable" in window.messenger.infos[0][0]
+    # Random tiny weights paint no face, so the anonymity check cannot pass: every retry
+    # ran, the person is flagged (and blurred in exports) and the user is told why.
+    assert len(person.attempts) == 1 + GenerationSettings().escalation.max_retries
+    assert not any(a.passed or a.face_found for a in person.attempts)
+    assert person.needs_attention
+    assert window.messenger.infos and "recognisable" in window.messenger.infos[0][0]
+    # The check embeds with dlib, not the SFace embedder of the project's leak check, and
+    # demands the margin above dlib's threshold.
+    expected = DlibEmbedder.threshold * (1 + ANONYMITY_MARGIN)
+    assert all(a.threshold == pytest.approx(expected) for a in person.attempts)
+    assert chosen.placement is not None and chosen.placement.frame_index >= 0
     assert document.undo_stack.count() == steps_done + 1
 
     document.undo_stack.undo()

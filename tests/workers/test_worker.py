@@ -115,7 +115,9 @@ def test_export_reports_progress_with_eta_and_writes_the_video(qtbot, worker, tm
     info, result = blocker.args
     assert info.job_id == job.job_id and isinstance(result, ExportDone)
     assert output.is_file() and result.frames_written == 216
-    assert {p.report_paths for p in [result]} and all(p.is_file() for p in result.report_paths)
+    json_report, html_report = result.report_paths  # both are written, next to the video
+    assert json_report.is_file() and html_report.is_file()
+    assert json_report.parent == output.parent
     rendering = [p for p in progress if p.stage == "Rendering" and p.percent is not None]
     assert rendering and rendering[-1].percent == pytest.approx(100.0)
     assert any(p.eta_s is not None for p in rendering), "no ETA was ever estimated"

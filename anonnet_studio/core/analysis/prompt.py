@@ -2,6 +2,12 @@
 
 Template: ``A photorealistic portrait of a {age group} {Race} {gender}, with a {expression}
 expression``. Empty attributes are left out; race is title-cased, gender lower-cased.
+
+The text is English, because users read it and CLIP was trained on English captions: "a"
+becomes "an" before a vowel sound ("an adult", "an Asian woman", "an angry expression"),
+and the expression classes that are nouns read as adjectives ("a mildly surprised
+expression"). The attribute slots keep the classifier's labels ("surprise"); only the
+prompt text changes, and the parser maps the adjectives back.
 """
 
 from __future__ import annotations
@@ -32,7 +38,18 @@ EXPRESSIONS: tuple[str, ...] = ("neutral", "happy", "sad", "angry", "surprise", 
 NEUTRAL_MIN_PROBABILITY = 0.5
 STRONG_EXPRESSION_MIN_PROBABILITY = 0.8
 
-_PREFIX = "A photorealistic portrait of a"
+_PREFIX = "A photorealistic portrait of"
+# Expression labels that are nouns, and how the prompt says them.
+_EXPRESSION_ADJECTIVES: dict[str, str] = {
+    "surprise": "surprised",
+    "fear": "fearful",
+    "disgust": "disgusted",
+}
+_EXPRESSION_LABELS = {adjective: label for label, adjective in _EXPRESSION_ADJECTIVES.items()}
+# Words spelled with a vowel but said with a consonant ("a European"), and the reverse
+# ("an honest"): the usual exceptions for race names and adjectives users type.
+_CONSONANT_SOUND_STARTS = ("eu", "uni", "use", "usu", "ur", "one", "once")
+_VOWEL_SOUND_STARTS = ("hour", "honest", "honou", "honor", "heir")
 
 
 def age_group(age_years: float) -> str:
@@ -74,11 +91,29 @@ def build_prompt(
         clean(gender).lower(),
     ]
     subject = " ".join(word for word in words if word) or "person"
-    prompt = f"{_PREFIX} {subject}"
-    expression_text = clean(expression)
+    prompt = f"{_PREFIX} {indefinite_article(subject)} {subject}"
+    expression_text = expression_words(clean(expression))
     if expression_text:
-        prompt += f", with a {expression_text} expression"
+        prompt += f", with {indefinite_article(expression_text)} {expression_text} expression"
     return prompt
+
+
+def indefinite_article(phrase: str) -> str:
+    """ "a" or "an" for the phrase that follows it, by the sound of its first word."""
+    word = phrase.strip().lower()
+    if word.startswith(_VOWEL_SOUND_STARTS):
+        return "an"
+    if word.startswith(_CONSONANT_SOUND_STARTS):
+        return "a"
+    return "an" if word[:1] in ("a", "e", "i", "o", "u") else "a"
+
+
+def expression_words(expression: str) -> str:
+    """An expression slot as the prompt says it: "mildly surprise" -> "mildly surprised"."""
+    words = expression.split()
+    if words:
+        words[-1] = _EXPRESSION_ADJECTIVES.get(words[-1].lower(), words[-1])
+    return " ".join(words)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,4 +153,12 @@ def parse_prompt(prompt: str) -> PromptSlots | None:
         gender = None if last == "person" else last
     race = " ".join(words).title() or None
     expression = match.group("expression")
-    return PromptSlots(age, race, gender, expression.strip() if expression else None)
+    return PromptSlots(age, race, gender, _expression_slot(expression) if expression else None)
+
+
+def _expression_slot(text: str) -> str:
+    """The slot value of an expression as written in a prompt ("fearful" -> "fear")."""
+    words = text.strip().split()
+    if words:
+        words[-1] = _EXPRESSION_LABELS.get(words[-1].lower(), words[-1])
+    return " ".join(words)

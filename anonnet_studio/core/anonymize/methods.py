@@ -132,6 +132,7 @@ class SyntheticRedactor:
         self._source = source
         self._fallback = fallback or BlurRedactor()
         self.fallback_frames: dict[str, int] = {}  # identity -> frames redacted by fallback
+        self.synthetic_frames: dict[str, int] = {}  # identity -> frames with the face shown
 
     def apply(self, frame: np.ndarray, region: Region, mask: SoftMask) -> None:
         if mask.empty:
@@ -147,6 +148,8 @@ class SyntheticRedactor:
                 f"synthetic face of shape {patch.shape} for a {mask.alpha.shape} mask window"
             )
         blend_into(frame, mask, patch)
+        identity = region.identity_id
+        self.synthetic_frames[identity] = self.synthetic_frames.get(identity, 0) + 1
 
 
 def default_redactors(

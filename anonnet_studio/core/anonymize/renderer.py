@@ -63,6 +63,9 @@ class RenderResult:
     face_failure_count: int = 0
     # identity -> frames of a synthetic person that had no synthetic face (blurred instead)
     synthetic_fallback_frames: dict[str, int] = field(default_factory=dict)
+    # identity -> frames that show the person's animated synthetic face
+    synthetic_frames: dict[str, int] = field(default_factory=dict)
+    synthetic_motion: str | None = None  # the motion backend that animated them
     leak_check: bool = True
     timings: dict[str, float] = field(default_factory=dict)
     # Whether the leak check's detector found the tracked faces in original frames; None
@@ -94,8 +97,10 @@ def render(
     report = ProgressThrottle(on_progress)
     redactors = default_redactors(synthetic)
     redactor = FrameRedactor(redactors)
-    checker = LeakChecker(models.detector, models.embedder, plan) if plan.leak_check else None
-    sight = CheckerSight(models.detector, plan) if checker is not None else None
+    checker = None
+    if plan.leak_check and models is not None:  # (models is never None with a leak check)
+        checker = LeakChecker(models.detector, models.embedder, plan)
+    sight = CheckerSight(models.detector, plan) if checker is not None and models else None
     plan.region_index()  # build the lookup once, before the clock of the first frame
     clock = _StageClock()
     leaks: list[LeakRecord] = []
@@ -149,16 +154,18 @@ def render(
         method_fallbacks=dict(redactor.log.method_fallbacks),
         face_failures=list(redactor.log.failures),
         face_failure_count=redactor.log.failure_count,
-        synthetic_fallback_frames=_synthetic_fallback_frames(redactors),
+        synthetic_fallback_frames=_synthetic_counts(redactors, "fallback_frames"),
+        synthetic_frames=_synthetic_counts(redactors, "synthetic_frames"),
+        synthetic_motion=getattr(synthetic, "backend_name", None) if synthetic else None,
         leak_check=checker is not None,
         timings=timings,
         checker_sight=sight.stats() if sight is not None else None,
     )
 
 
-def _synthetic_fallback_frames(redactors: dict[RedactionMethod, FaceRedactor]) -> dict[str, int]:
+def _synthetic_counts(redactors: dict[RedactionMethod, FaceRedactor], name: str) -> dict[str, int]:
     synthetic = redactors.get(RedactionMethod.SYNTHETIC)
-    return dict(synthetic.fallback_frames) if isinstance(synthetic, SyntheticRedactor) else {}
+    return dict(getattr(synthetic, name)) if isinstance(synthetic, SyntheticRedactor) else {}
 
 
 def _writable(frame: DecodedFrame) -> np.ndarray:

@@ -100,8 +100,9 @@ class AudioCarrier:
             if packet is None:
                 self._packets = None
                 break
-            timed = packet.pts is not None and packet.time_base is not None and packet.size
-            if timed and float(packet.pts * packet.time_base) > time_s + _LOOKAHEAD_S:
+            pts, time_base = packet.pts, packet.time_base
+            timed = pts is not None and time_base is not None and packet.size
+            if timed and float(pts * time_base) > time_s + _LOOKAHEAD_S:  # type: ignore[operator]
                 self._pending = packet
                 return
             self._mux(packet)

@@ -79,18 +79,18 @@ def scan_frames(
             packet_count += 1
             if packet.is_discard:
                 continue  # a frame the decoder drops (cut by an edit list)
-            pts = packet.pts if packet.pts is not None else packet.dts
-            if pts is None:
+            packet_pts = packet.pts if packet.pts is not None else packet.dts
+            if packet_pts is None:
                 raise UnsupportedCodecError(
                     f"The video frames in {name} carry no timestamps, so frames cannot be "
                     "located exactly.",
                     hint="Re-save the file as MP4 or MKV with another tool first.",
                 )
-            pts_list.append(pts)
+            pts_list.append(packet_pts)
             if packet.is_keyframe:
-                key_pts.append(pts)
+                key_pts.append(packet_pts)
             if packet.duration:
-                durations[pts] = int(packet.duration)
+                durations[packet_pts] = int(packet.duration)
     except av.FFmpegError:
         demux_failed = True
     pts = np.unique(np.asarray(pts_list, dtype=np.int64))  # sorted = presentation order

@@ -141,7 +141,7 @@ def face_crop(
 ) -> FaceCrop:
     """The (unsmoothed) LivePortrait crop of one face."""
     row = crop_parameters(box[None], np.asarray(landmarks5)[None], **options)[0]
-    return FaceCrop(*(float(v) for v in row), dsize=dsize)
+    return _face_crop_from(row, dsize)
 
 
 class TrackCrops:
@@ -166,7 +166,12 @@ class TrackCrops:
 
     def at(self, row: int) -> FaceCrop:
         """The crop of track row `row`."""
-        return FaceCrop(*(float(v) for v in self.params[row]), dsize=self.dsize)
+        return _face_crop_from(self.params[row], self.dsize)
+
+
+def _face_crop_from(params: np.ndarray, dsize: int) -> FaceCrop:
+    cx, cy, side, angle = (float(v) for v in params)  # one row of `crop_parameters`
+    return FaceCrop(cx, cy, side, angle, dsize=dsize)
 
 
 def track_row(track: TrackGeometry, frame_index: int) -> int:

@@ -104,7 +104,7 @@ class PiecewiseAffineWarp:
             cv2.fillConvexPoly(labels, corners, index, lineType=cv2.LINE_8, shift=4)
         # Label 0 (outside the ring) follows the same rigid transform as the ring points,
         # mapped from window pixels (window -> frame -> source).
-        outside = cv2.invertAffineTransform(rigid)
+        outside = np.asarray(cv2.invertAffineTransform(rigid), np.float64)
         outside[:, 2] += outside[:, :2] @ np.array([x0, y0], np.float64)
         affines = np.empty((len(self.triangles) + 1, 6), np.float64)
         affines[0] = outside.ravel()

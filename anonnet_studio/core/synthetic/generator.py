@@ -87,7 +87,8 @@ class SyntheticFaceGenerator:
         device: ComputeDevice,
         parser: FaceParser | None = None,
     ) -> None:
-        self._pipeline = pipeline
+        # Any: diffusers builds its pipeline API at run time, which type checkers cannot see.
+        self._pipeline: Any = pipeline
         self._annotators = annotators
         self.device = device
         self.parser = parser

@@ -145,10 +145,10 @@ def dilate_and_feather(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(hard uint8 0/255 mask, float32 alpha). The alpha ramps from 1 inside to 0 at the
     hard mask's edge, so a composite changes no pixel outside the hard mask."""
-    hard = binary.astype(np.uint8)
+    hard: np.ndarray = binary.astype(np.uint8)
     if dilate_px > 0:
         hard = cv2.dilate(hard, _disk(dilate_px))
-    alpha = hard.astype(np.float32)
+    alpha: np.ndarray = hard.astype(np.float32)
     if feather_px > 0:
         # Erode first so the blur's ramp ends at the hard edge instead of straddling it.
         core = cv2.erode(hard, _disk(max(1, feather_px // 2)))

@@ -12,7 +12,7 @@ import importlib.util
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -110,7 +110,8 @@ def load_pipeline(
         with _load_errors_as_model_errors(name):
             controlnets.append(ControlNetModel.from_pretrained(folders[name], **weights))
 
-    pipeline = StableDiffusionControlNetInpaintPipeline(
+    # Any: diffusers builds its pipeline API at run time, which type checkers cannot see.
+    pipeline: Any = StableDiffusionControlNetInpaintPipeline(
         vae=vae,
         text_encoder=text_encoder,
         tokenizer=tokenizer,

@@ -62,7 +62,7 @@ class ArcFaceEmbedder:
         weights = read_keras_weights(weights_path, "DeepFace ArcFace")
         self.device = torch_device(device)
         # Channels-last convolutions are ~20% faster on the CPU for batches (oneDNN).
-        net = build_arcface(weights).to(self.device, memory_format=torch.channels_last)
+        net = build_arcface(weights).to(self.device, memory_format=torch.channels_last)  # type: ignore[call-overload]  # torch's stubs omit memory_format
         self._net = net.eval()
         self.embedding_size = self._net.embedding_size
 
@@ -97,6 +97,8 @@ class ArcFaceEmbedder:
 class _PReLU(nn.Module):
     """Keras PReLU: x if x > 0 else alpha * x, alpha per channel or per position."""
 
+    alpha: torch.Tensor  # a buffer, registered in __init__
+
     def __init__(self, alpha: np.ndarray) -> None:
         super().__init__()
         # Keras alpha has the input's (H, W, C) shape with shared axes collapsed to 1
@@ -118,6 +120,9 @@ class _Block(nn.Module):
     as a per-channel affine: zero padding comes after it, so folding it into the next
     convolution would change the border pixels.
     """
+
+    scale: torch.Tensor  # buffers, registered in __init__
+    shift: torch.Tensor
 
     def __init__(
         self,
@@ -237,6 +242,7 @@ def _conv(
     bias = shift + (scale * layer.weights["bias"] if "bias" in layer.weights else 0.0)
     conv = nn.Conv2d(in_channels, out_channels, size, stride=stride, padding=padding)
     folded = conv_kernel_to_torch(kernel) * scale[:, None, None, None]
+    assert conv.bias is not None  # Conv2d has one unless bias=False
     conv.weight.data = torch.from_numpy(folded.astype(np.float32))
     conv.bias.data = torch.from_numpy(bias.astype(np.float32))
     return conv
@@ -284,8 +290,8 @@ def _head(weights: KerasWeights, channels: int, size: int) -> nn.Linear:
     in_scale, in_shift = _bn_affine(head[0], channels)
     out_scale, out_shift = _bn_affine(head[2], outputs)
     # Keras flattens channels-last (H, W, C); reorder the rows to torch's (C, H, W).
-    matrix = kernel.reshape(size, size, channels, outputs).transpose(2, 0, 1, 3)
-    matrix = matrix.reshape(-1, outputs).astype(np.float64)
+    by_channel = kernel.reshape(size, size, channels, outputs).transpose(2, 0, 1, 3)
+    matrix = by_channel.reshape(-1, outputs).astype(np.float64)
     bias = head[1].weights.get("bias", np.zeros(outputs, np.float32)).astype(np.float64)
     # dense(x * s + t) = (W * s) x + (b + t W), with s, t repeated over the H*W positions.
     in_scale_rows = np.repeat(in_scale, size * size)

@@ -131,6 +131,7 @@ def _conv(layer: KerasLayerWeights, in_channels: int, size: int, padding: int = 
         )
     conv = nn.Conv2d(in_channels, kernel.shape[3], size, padding=padding)
     with torch.no_grad():
+        assert conv.bias is not None  # Conv2d has one unless bias=False
         conv.weight.copy_(torch.from_numpy(conv_kernel_to_torch(kernel.astype(np.float32))))
         conv.bias.copy_(torch.from_numpy(bias.astype(np.float32)))
     return conv

@@ -112,7 +112,7 @@ def build_vision(
         attributes.append(_downloaded_race(model_dir, device))
     models = VisionModels(
         detector=_detector(chosen["detector"], model_dir, device),
-        embedder=_embedder(chosen["embedder"], model_dir, device),
+        embedder=build_embedder(chosen["embedder"], model_dir, device),
         landmarks=_landmarks(chosen["landmarks"], model_dir, device),
         attributes=tuple(attributes),
         backends=chosen,
@@ -140,7 +140,9 @@ def _detector(key: str, model_dir: ModelDir, device: str) -> FaceDetector:
     return YuNetDetector(model_dir("yunet") / YUNET_FILE)
 
 
-def _embedder(key: str, model_dir: ModelDir, device: str) -> FaceEmbedder:
+def build_embedder(key: str, model_dir: ModelDir, device: str = "cpu") -> FaceEmbedder:
+    """One identity embedder by backend key (the synthetic stage's anonymity check loads
+    a second one beside the analysis embedder)."""
     if key == "arcface":
         folder = model_dir("deepface-arcface")
         from anonnet_studio.core.vision.arcface import ARCFACE_FILE, ArcFaceEmbedder

@@ -51,7 +51,7 @@ def head_pose(landmarks68: np.ndarray, image_size: tuple[int, int]) -> HeadPose:
     eye_span_px = float(np.linalg.norm(points[3] - points[2]))
     model_eye_span = float(np.linalg.norm(_MODEL_POINTS[3] - _MODEL_POINTS[2]))
     distance = focal * model_eye_span / max(eye_span_px, 1.0)
-    rotation_vector = np.zeros((3, 1), np.float64)
+    rotation_vector: np.ndarray = np.zeros((3, 1), np.float64)
     translation = np.array([[0.0], [0.0], [distance]], np.float64)
     ok, rotation_vector, _ = cv2.solvePnP(
         _MODEL_POINTS,

@@ -49,6 +49,9 @@ def _bn_affine(weights: KerasWeights, name: str) -> tuple[np.ndarray, np.ndarray
 class Affine(nn.Module):
     """A BatchNorm that cannot be folded into a preceding conv (pre-activation units)."""
 
+    scale: torch.Tensor  # buffers, registered in __init__
+    shift: torch.Tensor
+
     def __init__(self, weights: KerasWeights, name: str) -> None:
         super().__init__()
         scale, shift = _bn_affine(weights, name)
@@ -77,6 +80,7 @@ def conv(weights: KerasWeights, name: str, *, stride: int = 1, bn: str | None = 
         bias = bias * scale + shift
     out_ch, in_ch, kh, kw = kernel.shape
     module = nn.Conv2d(in_ch, out_ch, (kh, kw), stride=stride, padding=(kh // 2, kw // 2))
+    assert module.bias is not None  # Conv2d has one unless bias=False
     module.weight.data = torch.from_numpy(np.ascontiguousarray(kernel))
     module.bias.data = torch.from_numpy(np.ascontiguousarray(bias))
     module.requires_grad_(False)
@@ -182,7 +186,7 @@ class RetinaFaceNet(nn.Module):
         super().__init__()
         self.bn_data = Affine(weights, "bn_data")
         self.conv0 = conv(weights, "conv0", stride=2, bn="bn0")
-        self.stages = nn.ModuleList()
+        self.stages: list[nn.ModuleList] = nn.ModuleList()  # type: ignore[assignment]
         for stage in (1, 2, 3, 4):
             units = nn.ModuleList()
             while f"stage{stage}_unit{len(units) + 1}_conv1" in weights:

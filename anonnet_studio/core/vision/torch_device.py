@@ -8,6 +8,6 @@ import torch
 def torch_device(device: str | None) -> torch.device:
     """`device` as given ("cpu", "cuda", "mps"); None or "auto": CUDA when present, else
     the CPU (the settings' device choice is resolved upstream; this is for direct use)."""
-    if device in (None, "auto"):
-        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device is None or device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(device)

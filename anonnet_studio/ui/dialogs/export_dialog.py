@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from anonnet_studio.project.review import review_counts
 from anonnet_studio.project.schema import Method, Project
+from anonnet_studio.project.synthetic_faces import RecordGenerations, faces_still_missing
 from anonnet_studio.ui.document import ProjectDocument
 from anonnet_studio.ui.icons import icon
 from anonnet_studio.workers.requests import ExportRequest, snapshot_project
@@ -79,7 +80,7 @@ class ExportDialog(QDialog):
         self._worker = worker
         self._open_folder = folder_opener
         self._job: JobInfo | None = None
-        self.result: ExportDone | None = None
+        self.outcome: ExportDone | None = None  # `result` would shadow QDialog.result()
         layout = QVBoxLayout(self)
         form = QFormLayout()
 
@@ -186,7 +187,7 @@ class ExportDialog(QDialog):
         if Path(request.project.source.path).resolve() == request.output_path:
             self.status.setText("The output cannot replace the source video.")
             return
-        self.result = None
+        self.outcome = None
         self._job = self._worker.submit(request)
         self._set_running(True)
         self.status.setText(f"Exporting to {request.output_path} …")
@@ -214,7 +215,7 @@ class ExportDialog(QDialog):
         if not self._is_mine(job) or not isinstance(result, ExportDone):
             return
         self._set_running(False)
-        self.result = result
+        self.outcome = result
         self.progress.setRange(0, 100)
         self.progress.setValue(100)
         lines = [
@@ -226,12 +227,22 @@ class ExportDialog(QDialog):
             lines.append("Report: " + ", ".join(p.name for p in result.report_paths))
         self.status.setText("\n".join(lines))
         self._document.set_leak_frames(list(result.leak_frames))
+        self._record_generated(result)
         project = self._document.project
         if project is not None and result.last_export:
             project.analysis["last_export"] = dict(result.last_export)
         self.export_finished.emit(result)
         if self.open_when_done.isChecked():
             self._open_folder(result.output.parent)
+
+    def _record_generated(self, result: ExportDone) -> None:
+        """The faces the export generated become one undo step in the live document, so
+        the next export (and the identity panel) uses them instead of generating anew."""
+        project = self._document.project
+        faces = faces_still_missing(project, result.generated) if project else []
+        if not faces:
+            return
+        self._document.push(RecordGenerations(faces, events=self._document.events))
 
     def _on_failed(self, job: JobInfo, message: str) -> None:
         if self._is_mine(job):

@@ -215,11 +215,12 @@ class GenerationBox(QGroupBox):
             (self.seed, settings.seed),
             (self.strength, round(settings.strength * 100)),
             (self.steps, settings.steps),
-            (self.guidance, settings.guidance),
             (self.max_side, settings.max_side),
         ):
             with QSignalBlocker(widget):
-                widget.setValue(value)  # type: ignore[attr-defined]
+                widget.setValue(value)
+        with QSignalBlocker(self.guidance):
+            self.guidance.setValue(settings.guidance)
         self.strength_value.setText(f"{settings.strength:.2f}")
         with QSignalBlocker(self.mask_mode):
             self.mask_mode.setCurrentIndex(max(0, self.mask_mode.findData(settings.mask_mode)))

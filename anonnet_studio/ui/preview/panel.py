@@ -96,7 +96,7 @@ class PreviewPanel(QWidget):
             button.setObjectName(f"mode-{mode.value}")
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Space must reach play/pause
             self.mode_buttons.addButton(button)
-            button.toggled.connect(lambda on, m=mode: on and self.set_mode(m))
+            button.toggled.connect(lambda on, m=mode: self.set_mode(m) if on else None)
             bar.addWidget(button)
         self.single_source = QToolButton(self)
         self.single_source.setCheckable(True)

@@ -198,7 +198,9 @@ class TimelineView(QGraphicsView):
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
         item = self.itemAt(event.pos())
-        kind = item.data(DOMAIN_KIND) if item is not None else None
+        if item is None:
+            return
+        kind = item.data(DOMAIN_KIND)
         if kind == "track":
             menu = self.track_menu(int(item.data(DOMAIN_ID)))
         elif kind == "region":

@@ -14,6 +14,7 @@ import pytest
 import torch
 from torch import nn
 
+from anonnet_studio.app.runtime import load_vision_models
 from anonnet_studio.core.analysis.pipeline import analyze_video
 from anonnet_studio.core.analysis.prompt import RACES
 from anonnet_studio.core.models.manager import ModelManager
@@ -26,7 +27,6 @@ from anonnet_studio.core.vision.retinaface import RETINAFACE_FILE, RetinaFaceDet
 from anonnet_studio.core.vision.selection import EMBEDDED_DEFAULT, BackendChoice
 from anonnet_studio.project.backends import analysed_embedder, choice_for_project
 from anonnet_studio.project.from_analysis import project_from_analysis
-from anonnet_studio.runtime import load_vision_models
 from tests.conftest import fixture_video
 from tests.media_factory import make_variant
 from tests.support.deepface_weights import tiny_arcface_layers, tiny_vgg_layers

@@ -65,7 +65,7 @@ def test_build_prompt_template_and_casing() -> None:
 
 def test_build_prompt_leaves_out_empty_attributes() -> None:
     assert build_prompt("adult", "unknown", "man", None) == (
-        "A photorealistic portrait of a adult man"
+        "A photorealistic portrait of an adult man"
     )
     assert build_prompt(None, None, None, "neutral") == (
         "A photorealistic portrait of a person, with a neutral expression"
@@ -84,6 +84,50 @@ def test_build_prompt_leaves_out_empty_attributes() -> None:
 def test_prompt_round_trips_through_the_parser(slots: PromptSlots) -> None:
     prompt = build_prompt(slots.age_group, slots.race, slots.gender, slots.expression)
     assert parse_prompt(prompt) == slots
+
+
+@pytest.mark.parametrize(
+    ("slots", "prompt"),
+    [
+        (
+            ("adult", "White", "woman", "neutral"),
+            "A photorealistic portrait of an adult White woman, with a neutral expression",
+        ),
+        (
+            ("young adult", "Asian", "man", "mildly surprise"),
+            "A photorealistic portrait of a young adult Asian man, "
+            "with a mildly surprised expression",
+        ),
+        (
+            (None, "Asian", "woman", "angry"),
+            "A photorealistic portrait of an Asian woman, with an angry expression",
+        ),
+        (
+            ("elderly", "Indian", "man", "fear"),
+            "A photorealistic portrait of an elderly Indian man, with a fearful expression",
+        ),
+        (
+            ("mature adult", None, None, "mildly disgust"),
+            "A photorealistic portrait of a mature adult, with a mildly disgusted expression",
+        ),
+        (
+            (None, "European", "man", "surprise"),
+            "A photorealistic portrait of a European man, with a surprised expression",
+        ),
+    ],
+)
+def test_prompts_read_as_english(slots: tuple[str | None, ...], prompt: str) -> None:
+    assert build_prompt(*slots) == prompt
+    # ...and parse back into the same four slots (the classifier's labels).
+    assert parse_prompt(prompt) == PromptSlots(*slots)
+
+
+def test_a_custom_prompt_in_the_template_parses_into_the_four_slots() -> None:
+    edited = "A photorealistic portrait of an elderly Nordic woman, with an uneasy expression"
+    assert parse_prompt(edited) == PromptSlots("elderly", "Nordic", "woman", "uneasy")
+    # The old, ungrammatical wording of earlier projects still parses the same way.
+    old = "A photorealistic portrait of a adult White man, with a mildly surprise expression"
+    assert parse_prompt(old) == PromptSlots("adult", "White", "man", "mildly surprise")
 
 
 def test_parser_rejects_free_text() -> None:

@@ -22,6 +22,7 @@ from mimic_head.modules.motion_extractor import MotionExtractor
 from mimic_head.modules.spade_generator import SPADEDecoder
 from mimic_head.modules.stitching_retargeting_network import StitchingRetargetingNetwork
 from mimic_head.modules.warping_network import WarpingNetwork
+from safetensors.torch import save_file
 from torch import Tensor, nn
 
 from anonnet_studio.core.motion.liveportrait.config import (
@@ -173,3 +174,40 @@ def face_crops(video: Path, frames: list[int], size: int = 256) -> np.ndarray:
 def max_abs_diff(ours: Tensor, reference: Tensor) -> float:
     assert ours.shape == reference.shape, (ours.shape, reference.shape)
     return float((ours.float() - reference.float()).abs().max())
+
+
+BASE = ("appearance_feature_extractor", "motion_extractor", "warping_module", "spade_generator")
+GROUPS = {"stitching": "retarget_shoulder", "lip": "retarget_mouth", "eye": "retarget_eye"}
+# Smaller than the loader tests' configuration so a few frames render quickly on a CPU.
+TINY_CONFIG = dataclasses.replace(
+    SMALL_CONFIG,
+    appearance=dataclasses.replace(SMALL_CONFIG.appearance, num_down_blocks=4),
+    motion=dataclasses.replace(SMALL_CONFIG.motion, depths=(1, 1, 1, 1), dims=(16, 32, 64, 128)),
+)
+
+
+def write_safetensors_layout(folder: Path, weights: dict[str, dict[str, Tensor]]) -> Path:
+    """`<folder>/*.safetensors` as in Kijai/LivePortrait_safetensors."""
+    folder.mkdir(parents=True)
+    for name in BASE:
+        save_file(weights[name], str(folder / f"{name}.safetensors"))
+    flat = {
+        f"{group}_module.{key}": value
+        for attribute, group in GROUPS.items()
+        for key, value in weights[attribute].items()
+    }
+    save_file(flat, str(folder / "stitching_retargeting_module.safetensors"))
+    return folder
+
+
+def install_tiny_liveportrait(models_dir: Path, seed: int = 50) -> Path:
+    """Random `TINY_CONFIG` weights in a user's models folder, where the model manager
+    finds them (`<models_dir>/liveportrait-safetensors/`). The networks must then be built
+    with `TINY_CONFIG` (the loader's `config`), since the official sizes would not fit."""
+    reference = reference_networks(TINY_CONFIG)
+    weights = {
+        name: random_state_dict(net, seed=seed + i)
+        for i, (name, net) in enumerate(reference.items())
+    }
+    weights["motion_extractor"] = with_plausible_motion_heads(weights["motion_extractor"])
+    return write_safetensors_layout(models_dir / "liveportrait-safetensors", weights)

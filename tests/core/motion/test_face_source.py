@@ -1,18 +1,18 @@
 """`AnimatedFaceSource` through the real renderer: two people animated independently, a
 missing face redacted, LivePortrait (random weights) end to end through the model manager,
-and the project glue of `synthetic_runtime`."""
+and the project glue of the synthetic-face service (`app.synthetic`)."""
 
 from __future__ import annotations
 
 import dataclasses
 import random
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 import pytest
-from liveportrait_testing import SMALL_CONFIG, random_state_dict, reference_networks
-from liveportrait_testing import with_plausible_motion_heads as plausible
+from liveportrait_testing import TINY_CONFIG, install_tiny_liveportrait
 from test_fallback_warp import (
     Models,
     embedded_models,
@@ -24,8 +24,14 @@ from test_fallback_warp import (
     stand_in_face,
     synthetic_plan,
 )
-from test_liveportrait_loading import write_safetensors_layout
 
+from anonnet_studio.app.synthetic import (
+    build_face_source,
+    generate_missing_faces,
+    motion_backend,
+    synthetic_keyframe,
+    synthetic_landmarks,
+)
 from anonnet_studio.core.anonymize.plan import RedactionMethod, TrackGeometry
 from anonnet_studio.core.anonymize.renderer import render
 from anonnet_studio.core.models.manager import ModelManager
@@ -38,12 +44,11 @@ from anonnet_studio.core.motion.face_source import (
 )
 from anonnet_studio.core.motion.fallback_warp import FallbackWarpBackend
 from anonnet_studio.core.resources import resources_dir
+from anonnet_studio.core.synthetic.attempts import FacePlacement, GenerationAttempt
 from anonnet_studio.core.synthetic.crop import plan_crop
 from anonnet_studio.core.synthetic.generator import GenerationResult
 from anonnet_studio.core.synthetic.mask import FaceMask
 from anonnet_studio.core.synthetic.settings import GenerationSettings
-from anonnet_studio.core.synthetic.verify import GenerationAttempt as VerifiedAttempt
-from anonnet_studio.core.synthetic.verify import VerifiedResult
 from anonnet_studio.core.vision.types import cosine_distance
 from anonnet_studio.project.io import load_project, save_project
 from anonnet_studio.project.schema import (
@@ -55,26 +60,16 @@ from anonnet_studio.project.schema import (
     SourceMedia,
     Track,
 )
-from anonnet_studio.synthetic_runtime import (
+from anonnet_studio.project.synthetic_faces import (
     NEEDS_ATTENTION,
-    build_face_source,
-    motion_backend,
-    prepare_synthetic_faces,
-    store_result,
-    synthetic_keyframe,
-    synthetic_landmarks,
+    GeneratedFace,
+    RecordGeneration,
 )
 from tests.conftest import fixture_video
 from tests.media_factory import make_side_by_side, make_variant
 
 TWO_SHOT_FRAMES = 20
 LIVEPORTRAIT_FRAMES = 6
-# Smaller than the loader tests' configuration so a few frames render quickly on a CPU.
-TINY_CONFIG = dataclasses.replace(
-    SMALL_CONFIG,
-    appearance=dataclasses.replace(SMALL_CONFIG.appearance, num_down_blocks=4),
-    motion=dataclasses.replace(SMALL_CONFIG.motion, depths=(1, 1, 1, 1), dims=(16, 32, 64, 128)),
-)
 
 
 @pytest.fixture(scope="module")
@@ -218,12 +213,7 @@ def liveportrait_manager(tmp_path_factory: pytest.TempPathFactory) -> ModelManag
     """A model manager whose user folder holds random LivePortrait weights in the
     safetensors layout, as a user who dropped the files there would have them."""
     home = tmp_path_factory.mktemp("lp_manager")
-    reference = reference_networks(TINY_CONFIG)
-    weights = {
-        name: random_state_dict(net, seed=50 + i) for i, (name, net) in enumerate(reference.items())
-    }
-    weights["motion_extractor"] = plausible(weights["motion_extractor"])
-    write_safetensors_layout(home / "models" / "liveportrait-safetensors", weights)
+    install_tiny_liveportrait(home / "models")
     return ModelManager(
         load_manifest_dir(resources_dir() / "models"),
         user_dir=home / "models",
@@ -272,7 +262,7 @@ def test_liveportrait_animates_through_the_real_renderer(
         assert np.abs(animated[index][inside].astype(int) - original[index][inside]).mean() > 5
 
 
-# --- the project glue (synthetic_runtime) ---------------------------------------------------
+# --- the project glue (app.synthetic) ------------------------------------------------------
 
 
 def analysed_project(models: Models, frames: list[np.ndarray], video: Path) -> Project:
@@ -309,9 +299,11 @@ def analysed_project(models: Models, frames: list[np.ndarray], video: Path) -> P
     return project
 
 
-def stand_in_generation(models: Models, donor: np.ndarray, frame: np.ndarray, track: Track):
-    """What `generate_verified` returns, with a stand-in face as the generated one: a first
-    attempt that still matched and a second that passed."""
+def stand_in_generation(
+    models: Models, donor: np.ndarray, frame: np.ndarray, track: Track
+) -> tuple[Any, GeneratedFace]:
+    """A generation run with a stand-in face as the generated one: a first attempt that
+    still matched and a second that passed, as `app.synthetic.generate_face` returns it."""
     geometry = TrackGeometry(track.frames, track.boxes, track.landmarks5)
     face = stand_in_face("P1", donor, frame, 0, geometry, models)
     assert track.keyframe is not None
@@ -335,8 +327,7 @@ def stand_in_generation(models: Models, donor: np.ndarray, frame: np.ndarray, tr
         settings=GenerationSettings(),
     )
     attempts = tuple(
-        VerifiedAttempt(
-            index=index,
+        GenerationAttempt(
             seed=1000 + index,
             strength=0.9,
             steps=35,
@@ -348,7 +339,25 @@ def stand_in_generation(models: Models, donor: np.ndarray, frame: np.ndarray, tr
         )
         for index, distance in enumerate((0.4, 0.9))
     )
-    return face, VerifiedResult(attempts, result, chosen_index=1, needs_attention=False)
+    synthetic68 = synthetic_landmarks(result, models.detector, models.landmarks)
+    generated = GeneratedFace(
+        identity_id="P1",
+        attempts=attempts,
+        chosen_index=1,
+        image=face.image,
+        placement=FacePlacement.from_arrays(
+            track_id=track.id,
+            frame_index=0,
+            image_to_frame=placement.crop_to_frame_matrix(),
+            landmarks68=synthetic68,
+            box=track.boxes[0],
+            landmarks5=track.landmarks5[0],
+        ),
+        needs_attention=False,
+        prompt="a stand-in",
+        device="cpu (fp32)",
+    )
+    return face, generated
 
 
 def test_project_glue_stores_one_face_per_person_and_animates_it(
@@ -360,21 +369,25 @@ def test_project_glue_stores_one_face_per_person_and_animates_it(
     identity = project.identities[0]
 
     # Without the diffusion weights: a reason that says what to download, no error.
-    reasons = prepare_synthetic_faces(project, manager, models)
-    assert list(reasons) == ["P1"] and "models download realistic-vision-v5" in reasons["P1"]
+    generated, reasons = generate_missing_faces(project, manager, models)
+    assert generated == [] and list(reasons) == ["P1"]
+    assert "models download realistic-vision-v5" in reasons["P1"]
     assert build_face_source(project, manager, models) is None
     assert not project.images and not identity.attempts
 
-    face, verified = stand_in_generation(models, donors["P1"], frames[0], project.tracks[0])
-    synthetic68 = synthetic_landmarks(verified.chosen, models.detector, models.landmarks)
-    np.testing.assert_allclose(synthetic68, face.landmarks68, atol=0.05 * face.image.shape[0])
-    key = store_result(project, identity, verified, project.tracks[0], 0, synthetic68)
-    assert key == "P1-attempt-1" and identity.selected_attempt == 1
-    assert [a.image_key for a in identity.attempts] == [None, key]  # rejected faces not kept
+    face, run = stand_in_generation(models, donors["P1"], frames[0], project.tracks[0])
+    np.testing.assert_allclose(
+        run.placement.landmarks68_array(), face.landmarks68, atol=0.05 * face.image.shape[0]
+    )
+    command = RecordGeneration(run)
+    command.redo(project)
+    assert command.image_key == "P1-attempt-1" and identity.selected_attempt == 1
+    assert [a.image_key for a in identity.attempts] == [None, "P1-attempt-1"]  # rejected: none
+    assert identity.attempts[1].placement == run.placement
 
     save_project(project, tmp_path / "p.anonproj")
     loaded = load_project(tmp_path / "p.anonproj")
-    assert prepare_synthetic_faces(loaded, manager, models) == {}  # nothing left to generate
+    assert generate_missing_faces(loaded, manager, models) == ([], {})  # nothing to generate
     stored = synthetic_keyframe(loaded, loaded.identities[0])
     assert stored is not None and np.array_equal(stored.image, face.image)
 
@@ -391,4 +404,7 @@ def test_project_glue_stores_one_face_per_person_and_animates_it(
 
     loaded.identities[0].needs_attention = True  # a face that failed the anonymity check
     assert build_face_source(loaded, manager, models) is None
-    assert prepare_synthetic_faces(loaded, manager, models) == {"P1": NEEDS_ATTENTION}
+    assert generate_missing_faces(loaded, manager, models) == ([], {"P1": NEEDS_ATTENTION})
+
+    command.undo(project)
+    assert identity.attempts == [] and identity.selected_attempt is None and not project.images

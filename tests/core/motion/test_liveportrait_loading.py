@@ -14,15 +14,17 @@ import numpy as np
 import pytest
 import torch
 from liveportrait_testing import (
+    BASE,
+    GROUPS,
     SMALL_CONFIG,
     face_crops,
     random_state_dict,
     reference_networks,
     with_plausible_motion_heads,
+    write_safetensors_layout,
 )
-from safetensors.torch import save_file
 
-from anonnet_studio.core.errors import ModelError, ModelUnavailableError
+from anonnet_studio.core.errors import ModelError, ModelIntegrityError, ModelUnavailableError
 from anonnet_studio.core.models import ModelManager, load_manifest_file
 from anonnet_studio.core.motion.liveportrait import (
     AnimatorOptions,
@@ -33,9 +35,7 @@ from anonnet_studio.core.motion.liveportrait import (
 from anonnet_studio.core.motion.liveportrait.loading import load_liveportrait_from
 from anonnet_studio.core.resources import resources_dir
 from tests.conftest import fixture_video
-
-BASE = ("appearance_feature_extractor", "motion_extractor", "warping_module", "spade_generator")
-GROUPS = {"stitching": "retarget_shoulder", "lip": "retarget_mouth", "eye": "retarget_eye"}
+from tests.support.manifests import manifest_publishing
 
 Weights = dict[str, dict[str, torch.Tensor]]
 
@@ -65,20 +65,6 @@ def write_official_layout(root: Path, weights: Weights) -> Path:
     }
     torch.save(nested, folder / "retargeting_models" / "stitching_retargeting_module.pth")
     return root
-
-
-def write_safetensors_layout(folder: Path, weights: Weights) -> Path:
-    """`<folder>/*.safetensors` as in Kijai/LivePortrait_safetensors."""
-    folder.mkdir(parents=True)
-    for name in BASE:
-        save_file(weights[name], str(folder / f"{name}.safetensors"))
-    flat = {
-        f"{group}_module.{key}": value
-        for attribute, group in GROUPS.items()
-        for key, value in weights[attribute].items()
-    }
-    save_file(flat, str(folder / "stitching_retargeting_module.safetensors"))
-    return folder
 
 
 def assert_holds(models: LivePortraitModels, weights: Weights) -> None:
@@ -171,13 +157,24 @@ def test_a_corrupt_file_is_a_model_error(tmp_path: Path, weights: Weights) -> No
 
 
 def test_loads_through_the_model_manager(tmp_path: Path, weights: Weights) -> None:
-    manifest = load_manifest_file(resources_dir() / "models" / "motion.json")
+    shipped = load_manifest_file(resources_dir() / "models" / "motion.json")
     manager = ModelManager(
-        manifest, user_dir=tmp_path / "models", cache_dir=tmp_path / "cache", offline=True
+        shipped, user_dir=tmp_path / "models", cache_dir=tmp_path / "cache", offline=True
     )
     with pytest.raises(ModelUnavailableError, match="liveportrait-safetensors"):
         load_liveportrait_from(manager, config=SMALL_CONFIG)
 
-    # A user drops the official files into the models folder: the manager finds them.
-    write_official_layout(tmp_path / "models" / "liveportrait", weights)
+    # A user drops the official files into the models folder: the manager finds them, and
+    # refuses them while they differ from the published hashes (tiny weights do).
+    folder = write_official_layout(tmp_path / "models" / "liveportrait", weights)
+    with pytest.raises(ModelIntegrityError, match="appearance_feature_extractor"):
+        load_liveportrait_from(manager, config=SMALL_CONFIG)
+
+    # Under a manifest that publishes the tiny files' hashes they load.
+    manager = ModelManager(
+        manifest_publishing({"liveportrait": folder}, base=shipped),
+        user_dir=tmp_path / "models",
+        cache_dir=tmp_path / "cache",
+        offline=True,
+    )
     assert_holds(load_liveportrait_from(manager, config=SMALL_CONFIG), weights)

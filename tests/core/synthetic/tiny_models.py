@@ -67,6 +67,18 @@ def build_tiny_models(root: Path, seed: int = 0) -> dict[str, Path]:
     return folders
 
 
+def install_tiny_models(models_dir: Path, seed: int = 0) -> dict[str, Path]:
+    """Every tiny model in a user's models folder (`<models_dir>/<manifest name>/`), where
+    `ModelManager` looks for models a user copied by hand; returns name -> folder."""
+    staging = models_dir / ".staging"
+    installed = {}
+    for name, folder in build_tiny_models(staging, seed).items():
+        installed[name] = models_dir / name
+        folder.rename(installed[name])
+    staging.rmdir()
+    return installed
+
+
 def _tiny_unet() -> Any:
     from diffusers import UNet2DConditionModel
 

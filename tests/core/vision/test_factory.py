@@ -64,8 +64,8 @@ def test_the_backends_used_are_recorded(vision: VisionModels) -> None:
 
 
 def test_a_chosen_downloaded_backend_without_weights_says_how_to_get_them(tmp_path: Path) -> None:
+    from anonnet_studio.app.runtime import load_vision_models
     from anonnet_studio.core.models.manager import ModelManager
-    from anonnet_studio.runtime import load_vision_models
 
     manager = ModelManager.from_environment(
         models_dir=tmp_path / "user",
@@ -78,8 +78,8 @@ def test_a_chosen_downloaded_backend_without_weights_says_how_to_get_them(tmp_pa
 
 
 def test_auto_without_downloaded_weights_loads_the_embedded_models(tmp_path: Path) -> None:
+    from anonnet_studio.app.runtime import load_vision_models
     from anonnet_studio.core.models.manager import ModelManager
-    from anonnet_studio.runtime import load_vision_models
 
     manager = ModelManager.from_environment(
         models_dir=tmp_path / "user",

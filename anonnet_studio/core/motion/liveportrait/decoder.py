@@ -28,6 +28,9 @@ class SpectralNormConv2d(nn.Module):
     so that untrained (random) weights still give a sensible estimate.
     """
 
+    weight_u: Tensor  # power-iteration buffers, registered in __init__
+    weight_v: Tensor
+
     def __init__(
         self,
         in_channels: int,
@@ -49,7 +52,11 @@ class SpectralNormConv2d(nn.Module):
         self.padding = template.padding
         self.dilation = template.dilation
         self.weight_orig = nn.Parameter(template.weight.detach().clone())
-        self.bias = nn.Parameter(template.bias.detach().clone()) if bias else None
+        self.bias = (
+            nn.Parameter(template.bias.detach().clone())
+            if bias and template.bias is not None
+            else None
+        )
         matrix = self.weight_orig.detach().flatten(1)
         u = F.normalize(torch.randn(matrix.shape[0]), dim=0)
         v = F.normalize(torch.randn(matrix.shape[1]), dim=0)

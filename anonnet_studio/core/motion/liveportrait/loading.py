@@ -178,7 +178,7 @@ def _split_official_retargeting(checkpoint: Mapping[str, object]) -> dict[str, S
         if not isinstance(state, Mapping):
             raise ModelError(f"The stitching/retargeting checkpoint has no '{group}' network.")
         groups[attribute] = _strip_prefix(_tensors_only(state, group), "module.")
-    return groups
+    return dict(groups)
 
 
 def _split_flat_retargeting(state: Mapping[str, Tensor]) -> dict[str, StateDict]:
@@ -191,7 +191,7 @@ def _split_flat_retargeting(state: Mapping[str, Tensor]) -> dict[str, StateDict]
         if attribute is None or not rest:
             raise ModelError(f"Unexpected tensor '{key}' in the stitching/retargeting weights.")
         groups[attribute][rest.removeprefix("module.")] = value
-    return groups
+    return dict(groups)
 
 
 def _load_strict(network: nn.Module, state: StateDict, what: str) -> None:

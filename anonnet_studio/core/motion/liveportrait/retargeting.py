@@ -75,7 +75,7 @@ class StitchingRetargeting(nn.Module):
 
 def _run(network: RetargetingMlp, features: Tensor) -> Tensor:
     """Run in the network's dtype (fp16/bf16 models) but answer in the caller's (fp32 math)."""
-    weight_dtype = network.mlp[0].weight.dtype
+    weight_dtype = next(network.parameters()).dtype
     return network(features.to(weight_dtype)).to(features.dtype)
 
 
