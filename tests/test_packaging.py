@@ -124,4 +124,4 @@ def test_the_wheel_installs_into_a_fresh_venv_and_runs(tmp_path: Path) -> None:
     clip = make_variant(fixture_video("lp_d18.mp4"), tmp_path / "clip.mp4", max_frames=15)
     out = tmp_path / "out.mp4"
     printed = _run([cli, "anonymize", str(clip), "-o", str(out), "--offline", "-q"], tmp_path, env)
-    assert "Leak check: PASS" in printed and out.is_file()
+    assert "Verdict: PASS" in printed and out.is_file()

@@ -17,6 +17,13 @@ from anonnet_studio.cli.common import (
 )
 from anonnet_studio.cli.outputs import project_inputs, project_outputs, video_output
 from anonnet_studio.cli.progress_bar import TerminalProgress
+from anonnet_studio.cli.voice_options import (
+    add_voice_options,
+    check_against_clip,
+    print_voice_summary,
+    speaker_encoder_for,
+    voice_settings,
+)
 from anonnet_studio.core.destinations import PathRole, check_destinations
 from anonnet_studio.core.errors import AnonNetError
 from anonnet_studio.core.fileio import OutputTransaction
@@ -79,6 +86,7 @@ def _add_export_options(parser: argparse.ArgumentParser) -> None:
     )
     add_overwrite_option(parser)
     add_model_options(parser)
+    add_voice_options(parser)
 
 
 def run_anonymize(args: argparse.Namespace) -> int:
@@ -87,6 +95,8 @@ def run_anonymize(args: argparse.Namespace) -> int:
     inputs = project_inputs(source, project) if project else [PathRole(source, "source video")]
     extra = project_outputs(args.project) if args.project else []
     _check_paths(args, inputs, extra)
+    # Mute ranges are checked against the clip before minutes of analysis, not after.
+    check_against_clip(voice_settings(args), Path(project.source.path) if project else source)
     if project is None:
         from anonnet_studio.cli.analyze_cmd import analyze_to_project
 
@@ -106,6 +116,7 @@ def run_export(args: argparse.Namespace) -> int:
     path = existing_file(args.project, "project")
     project = load_project(path)
     _check_paths(args, project_inputs(path, project), [])
+    check_against_clip(voice_settings(args), Path(project.source.path))
     with OutputTransaction() as transaction:
         outcome, stage = _export(project, args, transaction)
         # Saved back: the faces generated now (so the next export reuses them), the leak
@@ -154,6 +165,8 @@ def _export(
     # with, whatever --embedder says.
     choice = choice_for_project(backend_choice(args), project)
     models = load_vision_models(manager, choice, args.device)
+    voice = voice_settings(args)
+    encoder = speaker_encoder_for(voice, manager)
     with TerminalProgress(enabled=not args.quiet) as progress:
         stage = _synthetic_stage(project, manager, models, args.device, progress)
         outcome = export_project(
@@ -166,6 +179,8 @@ def _export(
             crf=args.crf,
             leak_check=not args.no_leak_check,
             report_path=args.report,
+            voice=voice,
+            speaker_encoder=encoder,
             on_progress=progress,
             transaction=transaction,
         )
@@ -187,7 +202,8 @@ def _report_outcome(
         print(f"note: {identity_id}: {reason}")
     if outcome.report_paths:
         print(f"Audit report: {outcome.report_paths[0]} and {outcome.report_paths[1]}")
-    print(f"Leak check: {outcome.verdict} ({outcome.leaks_covered} leak(s) found and covered)")
+    print_voice_summary(outcome.voice)
+    print(f"Verdict: {outcome.verdict} ({outcome.leaks_covered} leak(s) found and covered)")
     if outcome.checker_blind:
         print(
             "The leak check's face detector found none of the tracked faces in the original "

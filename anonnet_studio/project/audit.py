@@ -26,6 +26,7 @@ from anonnet_studio.project.audit_corrections import (
 )
 from anonnet_studio.project.prompting import effective_prompt
 from anonnet_studio.project.schema import ATTRIBUTE_NAMES, Identity, Project
+from anonnet_studio.project.voice_audit import voice_checks, voice_html
 
 REPORT_FORMAT = "anonnet-audit-report"
 
@@ -37,9 +38,11 @@ def build_report(
     *,
     output_sha256: str | None = None,
     notes: dict[str, str] | None = None,
+    voice: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """`notes`: per identity, why the chosen method was replaced (from earlier stages,
-    e.g. synthetic weights not downloaded); they take precedence over the renderer's."""
+    e.g. synthetic weights not downloaded); they take precedence over the renderer's.
+    `voice`: the voice section (`core.voice.export_step.audit_voice`); None: not run."""
     fallbacks = {**result.method_fallbacks, **(notes or {})}
     motion = result.synthetic_motion
     planned = {person.identity_id: person.method for person in plan.people}
@@ -57,8 +60,10 @@ def build_report(
         "leaks_uncovered": len(uncovered),
         "identities_still_recognisable": reidentified,
         "face_failures_covered": result.face_failure_count,
+        **voice_checks(voice),
     }
-    passed = result.leak_check and not blind and not uncovered and not reidentified
+    voice_ok = not checks.get("voice_still_recognisable", False)
+    passed = result.leak_check and not blind and not uncovered and not reidentified and voice_ok
     return {
         "format": REPORT_FORMAT,
         "format_version": 1,
@@ -93,6 +98,7 @@ def build_report(
         "corrections": corrections_entry(project),
         "review": review_entry(project),
         "leak_frames": sorted({leak.frame_index for leak in leaks})[:1000],
+        "voice": voice,
         "timings_s": {
             "analysis": project.analysis.get("timings_s", {}),
             "render": result.timings,
@@ -270,6 +276,7 @@ identity embedding and any face still detectable in the output:
 recognisable.</p>
 <h2>Checks</h2><table>{checks}</table>
 {corrections_html(report)}
+{voice_html(report.get("voice"))}
 <h2>Full record</h2><pre>{raw}</pre>
 </body></html>
 """

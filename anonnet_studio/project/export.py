@@ -15,6 +15,9 @@ from anonnet_studio.core.destinations import PathRole, check_destinations
 from anonnet_studio.core.errors import MediaError
 from anonnet_studio.core.fileio import OutputTransaction, joined_or_own
 from anonnet_studio.core.progress import CancelToken, ProgressCallback
+from anonnet_studio.core.voice.export_step import audit_voice, prepare_audio
+from anonnet_studio.core.voice.settings import VoiceSettings
+from anonnet_studio.core.voice.speaker_encoder import SpeakerEncoder
 from anonnet_studio.project.audit import build_report, report_paths, write_report
 from anonnet_studio.project.backends import require_matching_embedder
 from anonnet_studio.project.hashing import sha256_file, source_unchanged
@@ -32,6 +35,7 @@ class ExportOutcome:
     report_paths: tuple[Path, Path] | tuple[()] = ()
     # The leak check's detector found none of the tracked faces: its clean result is void.
     checker_blind: bool = False
+    voice: dict = field(default_factory=dict)  # the report's "voice" section
 
 
 def export_project(
@@ -45,13 +49,17 @@ def export_project(
     crf: int = 18,
     leak_check: bool = True,
     report_path: Path | None = None,
+    voice: VoiceSettings | None = None,
+    speaker_encoder: SpeakerEncoder | None = None,
     on_progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
     transaction: OutputTransaction | None = None,
 ) -> ExportOutcome:
     """Render `project` to `output`. Records the leak frames and a summary of the export
     in the project (the caller saves it). `notes` explains per identity why a chosen method
-    was replaced before rendering. Raises MediaError if the source changed.
+    was replaced before rendering. `voice` disguises or mutes the audio (default: copied
+    unchanged); `speaker_encoder` checks the disguise for the report. Raises MediaError if
+    the source changed.
 
     The video and the report are committed together at the end, or, with `transaction`,
     staged there for the caller to commit with its other outputs. An output that would
@@ -76,6 +84,10 @@ def export_project(
         leak_check=leak_check,
         synthetic_ids=set(synthetic.identities) if synthetic else set(),
     )
+    voice = voice or VoiceSettings()
+    prepared = None
+    if voice.changes_audio:
+        prepared = prepare_audio(project.source.path, voice, on_progress=on_progress, cancel=cancel)
     with joined_or_own(transaction) as outputs:
         result = render(
             project.source.path,
@@ -83,13 +95,17 @@ def export_project(
             plan,
             models,
             synthetic=synthetic,
+            audio=prepared.processed if prepared is not None else None,
             on_progress=on_progress,
             cancel=cancel,
             transaction=outputs,
         )
         written = outputs.staged_path(result.dest) or result.dest
         output_sha = sha256_file(written, on_progress=on_progress, stage="Hashing output")
-        report = build_report(project, plan, result, output_sha256=output_sha, notes=notes)
+        voice_section = audit_voice(voice, prepared, written, speaker_encoder)
+        report = build_report(
+            project, plan, result, output_sha256=output_sha, notes=notes, voice=voice_section
+        )
         paths: tuple[Path, Path] | tuple[()] = ()
         if report_path is not None:
             paths = write_report(report, report_path, transaction=outputs)
@@ -98,6 +114,7 @@ def export_project(
         "output": str(Path(output).resolve()),
         "verdict": report["verdict"],
         "checks": report["checks"],
+        "voice": voice_section["verdict"],
         "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     return ExportOutcome(
@@ -108,6 +125,7 @@ def export_project(
         fallbacks={**result.method_fallbacks, **(notes or {})},
         report_paths=paths,
         checker_blind=report["checks"]["leak_check_saw_the_tracked_faces"] is False,
+        voice=voice_section,
     )
 
 

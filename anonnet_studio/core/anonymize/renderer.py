@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -27,6 +27,7 @@ from anonnet_studio.core.anonymize.plan import RedactionMethod, RenderPlan, regi
 from anonnet_studio.core.anonymize.redaction import FaceFailure, FrameRedactor, redact_frame
 from anonnet_studio.core.anonymize.sight import CheckerSight, SightStats
 from anonnet_studio.core.fileio import OutputTransaction
+from anonnet_studio.core.media.pcm import PcmAudio
 from anonnet_studio.core.media.reader import DecodedFrame, VideoReader
 from anonnet_studio.core.media.writer import VideoWriter
 from anonnet_studio.core.progress import (
@@ -80,6 +81,7 @@ def render(
     models: RenderModels | None,
     *,
     synthetic: SyntheticFaceSource | None = None,
+    audio: Sequence[PcmAudio] | None = None,
     on_progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
     transaction: OutputTransaction | None = None,
@@ -88,9 +90,11 @@ def render(
 
     `models` supplies the detector and embedder of the leak check (required when
     `plan.leak_check`). `synthetic` is the synthetic-face stage; without it, people planned
-    as synthetic are blurred and `method_fallbacks` says so. Raises OperationCancelled
-    (leaving no output) when `cancel` is set, and the media engine's typed errors.
-    With `transaction`, the finished video is staged there instead of renamed into place.
+    as synthetic are blurred and `method_fallbacks` says so. `audio` (processed tracks,
+    e.g. a disguised voice) replaces the source's audio, which is otherwise copied.
+    Raises OperationCancelled (leaving no output) when `cancel` is set, and the media
+    engine's typed errors. With `transaction`, the finished video is staged there instead
+    of renamed into place.
     """
     if plan.leak_check and models is None:
         raise ValueError("the leak check needs a detector and an embedder (models=None)")
@@ -120,6 +124,7 @@ def render(
             size=size,
             copy_audio=plan.copy_audio,
             transaction=transaction,
+            audio=audio,
         ) as writer:
             for frame in clock.timed_iter("decode_s", reader.iter_frames()):
                 check_cancel(cancel)

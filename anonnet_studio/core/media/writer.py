@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -18,7 +19,9 @@ from anonnet_studio.core.fileio import OutputTransaction, TempFile
 from anonnet_studio.core.media._audio import AudioCarrier
 from anonnet_studio.core.media._convert import even_size, pad_to_even, rgb_to_frame, swscale_matrix
 from anonnet_studio.core.media._index import FrameIndex
+from anonnet_studio.core.media._pcm_encoder import PcmAudioEncoder
 from anonnet_studio.core.media.info import MediaInfo
+from anonnet_studio.core.media.pcm import PcmAudio
 from anonnet_studio.core.media.probe import probe_with_index
 
 # Output container by file extension (the muxer name FFmpeg expects).
@@ -45,8 +48,9 @@ class VideoWriter:
     Odd output dimensions are padded by one pixel (last row/column repeated), since
     yuv420p needs even sizes: the output is then 1 px wider/taller, no pixel is lost.
     Audio streams are copied unchanged when the container accepts their codec and
-    re-encoded to AAC otherwise. No metadata of the source (creation time, location,
-    device make/model, encoder, handler names) is carried over, and no rotate tag is
+    re-encoded to AAC otherwise; `audio` (processed tracks, e.g. a disguised voice) replaces
+    them and is encoded to AAC at the source's timing. No metadata of the source (creation
+    time, location, device make/model, encoder, handler names) is carried over, no rotate tag is
     written: frames from `VideoReader` are already upright.
 
     Output goes to a hidden, locked temp file next to `dest` (see `core.fileio`), renamed
@@ -66,6 +70,7 @@ class VideoWriter:
         size: tuple[int, int] | None = None,
         copy_audio: bool = True,
         transaction: OutputTransaction | None = None,
+        audio: Sequence[PcmAudio] | None = None,
     ) -> None:
         # x264 only checks its settings at the first frame; fail here instead.
         if preset not in X264_PRESETS:
@@ -89,7 +94,7 @@ class VideoWriter:
         self._transaction = transaction
         self._temp = TempFile(self._dest.parent, self._dest.name)
         self._tmp = self._temp.path
-        self._audio: AudioCarrier | None = None
+        self._audio: AudioCarrier | PcmAudioEncoder | None = None
         try:
             options = {"movflags": "+faststart"} if output_format in ("mp4", "mov") else {}
             options["fflags"] = "+bitexact"  # no muxer version tag, no wall-clock times
@@ -98,9 +103,11 @@ class VideoWriter:
             )
             self._output.metadata.clear()  # nothing of the source's container tags
             self._video = self._add_video_stream(crf, preset)
-            if copy_audio and source.audio:
+            if audio is not None:
+                self._audio = PcmAudioEncoder(self._output, audio) if audio else None
+            elif copy_audio and source.audio:
                 self._audio = AudioCarrier(source_file, self._output, output_format)
-        except MediaError:
+        except (MediaError, OutputError):  # e.g. audio the encoder refuses: no temp file left
             self._abort()
             raise
         except (av.FFmpegError, OSError, ValueError) as exc:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import torch
@@ -67,16 +67,18 @@ class FamsPipeline:
         feature_extractor: CLIPImageProcessor,
         scheduler: DDPMScheduler,
     ) -> None:
-        self.vae = vae
+        # Any: diffusers builds its model and scheduler API at run time (lazy modules,
+        # config-registered attributes), which type checkers cannot see.
+        self.vae: Any = cast(Any, vae)
         self.unet = unet
         self.referencenet = referencenet
         self.conditioning_referencenet = conditioning_referencenet
         self.image_encoder = image_encoder
         self.feature_extractor = feature_extractor
-        self.scheduler = scheduler
-        self.vae_scale_factor = 2 ** (len(vae.config.block_out_channels) - 1)
+        self.scheduler: Any = cast(Any, scheduler)
+        self.vae_scale_factor = 2 ** (len(self.vae.config.block_out_channels) - 1)
 
-    def modules(self) -> tuple[torch.nn.Module, ...]:
+    def modules(self) -> tuple[Any, ...]:
         return (
             self.vae,
             self.unet,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import torch
 
@@ -31,7 +31,7 @@ ReferenceFeatures = dict[str, torch.Tensor]
 _SELF_ATTENTION = re.compile(r"^(?P<block>.+\.attentions\.)(?P<index>\d+)(?P<layer>\..+\.attn1)$")
 
 
-def self_attention_layers(unet: torch.nn.Module) -> dict[str, torch.nn.Module]:
+def self_attention_layers(unet: Any) -> dict[str, torch.nn.Module]:  # Any: a diffusers UNet
     """{module name: module} of every transformer self-attention layer of `unet`."""
     return {
         name: module
@@ -59,9 +59,9 @@ class ReferenceNet(torch.nn.Module):
 
     def __init__(self, unet: UNet2DConditionModel) -> None:
         super().__init__()
-        self.unet = unet
+        self.unet: Any = cast(Any, unet)  # diffusers' lazy modules hide its call signature
         self._captured: ReferenceFeatures | None = None
-        for name, module in self_attention_layers(unet).items():
+        for name, module in self_attention_layers(self.unet).items():
             module.register_forward_pre_hook(self._capture_hook(name), with_kwargs=True)
 
     @property
@@ -94,9 +94,9 @@ class ReferenceUNet(torch.nn.Module):
 
     def __init__(self, unet: UNet2DConditionModel) -> None:
         super().__init__()
-        self.unet = unet
+        self.unet: Any = cast(Any, unet)  # diffusers' lazy modules hide its call signature
         self._reference: Mapping[str, torch.Tensor] | None = None
-        for name, module in self_attention_layers(unet).items():
+        for name, module in self_attention_layers(self.unet).items():
             module.register_forward_pre_hook(
                 self._attend_hook(reference_layer(name)), with_kwargs=True
             )
