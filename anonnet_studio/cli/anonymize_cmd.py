@@ -241,7 +241,7 @@ def review_line(project: Project) -> str:
     counts = review_counts(project)
     manual = sum(1 for t in project.tracks.values() if t.manual)
     return (
-        f"Hand corrections: {manual} face(s) added by hand, {len(project.regions)} region(s); "
+        f"Hand corrections: {manual} hand-drawn face track(s), {len(project.regions)} region(s); "
         f"review: {counts['reviewed']} of {counts['items']} items reviewed"
         + (
             f", {counts['unreviewed_high_risk']} of high risk not yet"

@@ -1,4 +1,4 @@
-"""Consistency of the hand corrections (schema 2) that field types alone cannot check."""
+"""Consistency of the hand corrections (schema 3) that field types alone cannot check."""
 
 from __future__ import annotations
 

@@ -204,7 +204,7 @@ class Project(ArrayAwareEquality):
     # Highest n of an id "Pn" ever used, including people merged away since, so that a new
     # person never takes over the id (and thus image keys or report rows) of a removed one.
     last_identity_number: int = 0
-    # Hand corrections (schema 2): regions that are not faces, tracks deleted as not a
+    # Hand corrections (schema 3): regions that are not faces, tracks deleted as not a
     # face (for the audit report), and the keys of review items marked reviewed.
     regions: list[RedactionRegion] = field(default_factory=list)
     removed_faces: list[RemovedFace] = field(default_factory=list)

@@ -35,7 +35,7 @@ class Track(ArrayAwareEquality):
     gap where the detector missed the face; their score is 0. `landmarks68` is sparse: only
     the frames listed in `landmarks68_frames` have them.
 
-    Hand corrections (schema 2): `manual` tracks were drawn by the user and followed by
+    Hand corrections (schema 3): `manual` tracks were drawn by the user and followed by
     propagation; `corrected_frames` are the frames whose box the user set (the keyframes
     between which corrections are interpolated); a `kept` track stays visible even though
     its person is hidden (a poster, a public figure on a screen).

@@ -74,7 +74,7 @@ def test_export_renders_and_reports_the_hand_corrections(tmp_path: Path, capsys)
     code = main(["export", str(path), "-o", str(out), "--report", str(report_path), "-q"])
     assert code == 0
     printed = capsys.readouterr().out
-    assert "Hand corrections: 1 face(s) added by hand, 1 region(s)" in printed
+    assert "Hand corrections: 1 hand-drawn face track(s), 1 region(s)" in printed
     report = json.loads(report_path.read_text(encoding="utf-8"))
     assert report["verdict"] == "PASS"
     corrections = report["corrections"]

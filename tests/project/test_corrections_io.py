@@ -1,4 +1,4 @@
-"""Hand corrections survive save and load; a real schema-1 file migrates to schema 2."""
+"""Hand corrections survive save and load; a real schema-1 file migrates to the current one."""
 
 from __future__ import annotations
 
