@@ -277,6 +277,21 @@ def make_side_by_side(
     return dest
 
 
+def write_video(
+    images: Iterator[np.ndarray] | Sequence[np.ndarray], dest: Path, fps: Fraction = Fraction(30)
+) -> Path:
+    """Encode RGB `images` (all of one even size) as an H.264 file at a constant `fps`."""
+    out: _VideoOut | None = None
+    for image in images:
+        if out is None:
+            out = _VideoOut(dest, (image.shape[1], image.shape[0]), fps, 1 / fps)
+        out.add(image, out.frames)
+    if out is None:
+        raise ValueError("write_video needs at least one image")
+    out.close()
+    return dest
+
+
 def make_audio_only(src: Path, dest: Path) -> Path:
     """An audio-only file (`dest` .m4a/.mp4) with the audio packets of `src`."""
     with av.open(str(src)) as source, av.open(str(dest), "w", format="mp4") as target:

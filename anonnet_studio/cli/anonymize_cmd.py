@@ -109,7 +109,7 @@ def run_anonymize(args: argparse.Namespace) -> int:
             # the faces generated now; committed with the video, or not at all.
             save_project(project, args.project, transaction=transaction)
         transaction.commit()
-    return _report_outcome(outcome, stage, args, saved_to=args.project)
+    return _report_outcome(outcome, stage, args, saved_to=args.project, project=project)
 
 
 def run_export(args: argparse.Namespace) -> int:
@@ -123,7 +123,7 @@ def run_export(args: argparse.Namespace) -> int:
         # frames and the export record that `report` prints.
         save_project(project, path, transaction=transaction)
         transaction.commit()
-    return _report_outcome(outcome, stage, args, saved_to=path)
+    return _report_outcome(outcome, stage, args, saved_to=path, project=project)
 
 
 def _check_paths(
@@ -193,9 +193,11 @@ def _report_outcome(
     args: argparse.Namespace,
     *,
     saved_to: Path | None,
+    project: Project,
 ) -> int:
     """Prints what was written (once it is committed); the exit code: 3 for a FAIL."""
     print(f"Wrote {outcome.output} ({outcome.frames_written} frames).")
+    print(review_line(project))
     for identity_id, reason in outcome.fallbacks.items():
         print(f"note: {identity_id}: {reason}")
     if outcome.report_paths:
@@ -232,6 +234,24 @@ def _synthetic_stage(
     return synthetic_stage(project, manager, models, device=device, on_progress=progress)
 
 
+def review_line(project: Project) -> str:
+    """Hand corrections and review state in one line, e.g. for a script's log."""
+    from anonnet_studio.project.review import review_counts
+
+    counts = review_counts(project)
+    manual = sum(1 for t in project.tracks.values() if t.manual)
+    return (
+        f"Hand corrections: {manual} hand-drawn face track(s), {len(project.regions)} region(s); "
+        f"review: {counts['reviewed']} of {counts['items']} items reviewed"
+        + (
+            f", {counts['unreviewed_high_risk']} of high risk not yet"
+            if counts["unreviewed"]
+            else ""
+        )
+        + "."
+    )
+
+
 def run_report(args: argparse.Namespace) -> int:
     from anonnet_studio.project.summary import project_summary
 
@@ -245,6 +265,7 @@ def run_report(args: argparse.Namespace) -> int:
     for person in summary["identities"]:
         state = person["method"] if person["hidden"] else "kept"
         print(f"  {person['id']:<4} {person['name']:<16} {state:<10} {person['frames']:>6} frames")
+    print(review_line(project))
     last = summary["last_export"]
     if last:
         print(f"Last export: {last['output']} - {last['verdict']} ({last['created_utc']})")

@@ -19,6 +19,11 @@ from anonnet_studio import __version__
 from anonnet_studio.core.anonymize.plan import RedactionMethod, RenderPlan
 from anonnet_studio.core.anonymize.renderer import RenderResult
 from anonnet_studio.core.fileio import OutputTransaction, atomic_write_text, joined_or_own
+from anonnet_studio.project.audit_corrections import (
+    corrections_entry,
+    corrections_html,
+    review_entry,
+)
 from anonnet_studio.project.prompting import effective_prompt
 from anonnet_studio.project.schema import ATTRIBUTE_NAMES, Identity, Project
 from anonnet_studio.project.voice_audit import voice_checks, voice_html
@@ -90,6 +95,8 @@ def build_report(
             for i in project.identities
         ],
         "checks": checks,
+        "corrections": corrections_entry(project),
+        "review": review_entry(project),
         "leak_frames": sorted({leak.frame_index for leak in leaks})[:1000],
         "voice": voice,
         "timings_s": {
@@ -268,6 +275,7 @@ identity embedding and any face still detectable in the output:
 {e(embedder_note or "no embedder ran")}. Larger is safer; below the threshold counts as
 recognisable.</p>
 <h2>Checks</h2><table>{checks}</table>
+{corrections_html(report)}
 {voice_html(report.get("voice"))}
 <h2>Full record</h2><pre>{raw}</pre>
 </body></html>

@@ -21,19 +21,53 @@ from anonnet_studio.project.field_commands import (
     coerce_identity_field,
 )
 from anonnet_studio.project.identity_commands import MergeIdentities, SplitTrack
+from anonnet_studio.project.region_commands import (
+    AddRegion,
+    ApplyRegionTracking,
+    RemoveRegion,
+    SetRegionBox,
+    SetRegionField,
+    SetRegionRange,
+    SetReviewed,
+)
+from anonnet_studio.project.track_commands import (
+    AddManualTrack,
+    ApplyPropagation,
+    AssignTrack,
+    DeleteTrack,
+    DeleteTrackFrames,
+    SetTrackBox,
+    SetTrackKept,
+    TrimTrack,
+)
 
 __all__ = [
     "EDITABLE_FIELDS",
     "MERGEABLE_FIELDS",
+    "AddManualTrack",
+    "AddRegion",
+    "ApplyPropagation",
+    "ApplyRegionTracking",
+    "AssignTrack",
     "Command",
     "CommandStack",
+    "DeleteTrack",
+    "DeleteTrackFrames",
     "EditCommand",
     "MergeIdentities",
     "ProjectEditError",
+    "RemoveRegion",
     "RenameIdentity",
     "SetAttributeOverride",
     "SetIdentityField",
     "SetPromptOverride",
+    "SetRegionBox",
+    "SetRegionField",
+    "SetRegionRange",
+    "SetReviewed",
+    "SetTrackBox",
+    "SetTrackKept",
     "SplitTrack",
+    "TrimTrack",
     "coerce_identity_field",
 ]

@@ -24,9 +24,26 @@ class IdentitiesChanged:
     """Identities were added, removed or reordered, or tracks moved between identities."""
 
 
+@dataclass(frozen=True, slots=True)
+class TracksChanged:
+    """Tracks were added, removed, trimmed or had boxes corrected (ids of those tracks)."""
+
+    track_ids: frozenset[int]
+
+
+@dataclass(frozen=True, slots=True)
+class RegionsChanged:
+    """Regions that are not faces were added, removed or changed."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewChanged:
+    """Review items were marked reviewed or not reviewed."""
+
+
 _log = logging.getLogger(__name__)
 
-ProjectEvent = IdentityChanged | IdentitiesChanged
+ProjectEvent = IdentityChanged | IdentitiesChanged | TracksChanged | RegionsChanged | ReviewChanged
 ProjectListener = Callable[[ProjectEvent], None]
 
 

@@ -90,10 +90,31 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _add_hand_corrections(document: dict[str, Any]) -> dict[str, Any]:
+    """v2 -> v3: hand corrections. Tracks gain `manual`, `kept` (both false) and
+    `corrected_frames` (none); the project gains empty `regions`, `removed_faces` and
+    `reviewed`. Nothing else is touched; present values are left for the decoder to check."""
+    project = document.get("project")
+    if not isinstance(project, dict):
+        return document
+    tracks = project.get("tracks")
+    if isinstance(tracks, dict):
+        for track in tracks.values():
+            if isinstance(track, dict):
+                track.setdefault("manual", False)
+                track.setdefault("kept", False)
+                track.setdefault("corrected_frames", [])
+    project.setdefault("regions", [])
+    project.setdefault("removed_faces", [])
+    project.setdefault("reviewed", [])
+    return document
+
+
 # from_version -> step to from_version + 1
 MIGRATIONS: dict[int, Migration] = {
     0: _v0_to_v1,
     1: _v1_to_v2,
+    2: _add_hand_corrections,
 }
 
 

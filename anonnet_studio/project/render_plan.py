@@ -5,12 +5,22 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from anonnet_studio.core.anonymize.plan import (
+    AreaPlan,
     PersonPlan,
     RedactionMethod,
     RenderPlan,
     TrackGeometry,
 )
-from anonnet_studio.project.schema import Identity, Method, Project
+from anonnet_studio.project.schema import Identity, Method, Project, RegionMethod, Track
+
+# Region methods as the renderer names them (a solid fill is the face "mask" method).
+AREA_METHODS = {
+    RegionMethod.BLUR: RedactionMethod.BLUR,
+    RegionMethod.PIXELATE: RedactionMethod.PIXELATE,
+    RegionMethod.FILL: RedactionMethod.MASK,
+}
+# Plan id of the faces the user keeps visible although their person is hidden.
+KEPT_FACES_SUFFIX = "/kept"
 
 
 def wants_synthetic_face(identity: Identity) -> bool:
@@ -42,19 +52,44 @@ def render_plan_from_project(
     hide_everyone_else: bool = True,
     synthetic_ids: Collection[str] | None = None,
 ) -> RenderPlan:
-    people = [
-        PersonPlan(
-            identity_id=identity.id,
-            method=effective_method(identity, synthetic_ids),
-            embedding=identity.embedding,
-            tracks=[
-                TrackGeometry(frames=t.frames, boxes=t.boxes, landmarks5=t.landmarks5)
-                for t in project.tracks_of(identity.id)
-            ],
-            mask_margin=identity.generation.mask_margin,
+    people = []
+    for identity in project.identities:
+        tracks = project.tracks_of(identity.id)
+        method = effective_method(identity, synthetic_ids)
+        kept = [t for t in tracks if t.kept] if method.hides else []
+        people.append(
+            PersonPlan(
+                identity_id=identity.id,
+                method=method,
+                embedding=identity.embedding,
+                tracks=[_geometry(t) for t in tracks if not (t.kept and method.hides)],
+                mask_margin=identity.generation.mask_margin,
+            )
         )
-        for identity in project.identities
-    ]
+        if kept:
+            # The person stays hidden (the leak check still covers any face that looks
+            # like them); only these faces are left as they are.
+            people.append(
+                PersonPlan(
+                    identity_id=identity.id + KEPT_FACES_SUFFIX,
+                    method=RedactionMethod.KEEP,
+                    embedding=identity.embedding,
+                    tracks=[_geometry(t) for t in kept],
+                    mask_margin=identity.generation.mask_margin,
+                )
+            )
+    areas = []
+    for region in project.regions:
+        frames, boxes = region.dense()
+        areas.append(
+            AreaPlan(
+                name=region.name,
+                shape=region.shape.value,
+                method=AREA_METHODS[region.method],
+                frames=frames,
+                boxes=boxes,
+            )
+        )
     return RenderPlan(
         people=people,
         hide_everyone_else=hide_everyone_else,
@@ -62,4 +97,9 @@ def render_plan_from_project(
         leak_check=leak_check,
         side_by_side=side_by_side,
         crf=crf,
+        areas=areas,
     )
+
+
+def _geometry(track: Track) -> TrackGeometry:
+    return TrackGeometry(frames=track.frames, boxes=track.boxes, landmarks5=track.landmarks5)

@@ -16,6 +16,7 @@ import numpy as np
 
 from anonnet_studio.project.arrays import ArraySpec, coerce_array_fields
 from anonnet_studio.project.equality import ArrayAwareEquality
+from anonnet_studio.project.regions import RedactionRegion, RegionMethod, RegionShape
 from anonnet_studio.project.settings import (
     DEFAULT_METHOD,
     DEFAULT_NEGATIVE_PROMPT,
@@ -25,7 +26,7 @@ from anonnet_studio.project.settings import (
     GenerationSettings,
     Method,
 )
-from anonnet_studio.project.tracks import Keyframe, Track
+from anonnet_studio.project.tracks import Keyframe, RemovedFace, Track
 
 __all__ = [
     "ATTRIBUTE_NAMES",
@@ -43,12 +44,18 @@ __all__ = [
     "Keyframe",
     "Method",
     "Project",
+    "RedactionRegion",
+    "RegionMethod",
+    "RegionShape",
+    "RemovedFace",
     "Shot",
     "SourceMedia",
     "Track",
 ]
 
-SCHEMA_VERSION = 2
+# 2: typed synthetic faces; 3: hand corrections (manual/kept tracks, corrected frames,
+# regions, review state).
+SCHEMA_VERSION = 3
 
 ATTRIBUTE_NAMES = ("age_group", "gender", "race", "expression")
 
@@ -197,6 +204,11 @@ class Project(ArrayAwareEquality):
     # Highest n of an id "Pn" ever used, including people merged away since, so that a new
     # person never takes over the id (and thus image keys or report rows) of a removed one.
     last_identity_number: int = 0
+    # Hand corrections (schema 3): regions that are not faces, tracks deleted as not a
+    # face (for the audit report), and the keys of review items marked reviewed.
+    regions: list[RedactionRegion] = field(default_factory=list)
+    removed_faces: list[RemovedFace] = field(default_factory=list)
+    reviewed: list[str] = field(default_factory=list)
     schema_version: int = SCHEMA_VERSION
 
     def identity(self, identity_id: str) -> Identity:
@@ -241,6 +253,21 @@ class Project(ArrayAwareEquality):
             if shot.contains(frame_index):
                 return shot
         return None
+
+    def next_track_id(self) -> int:
+        """An id no track has or had (deleted tracks keep theirs in `removed_faces`)."""
+        used = [*self.tracks, *(f.track_id for f in self.removed_faces)]
+        return max(used, default=0) + 1
+
+    def next_region_id(self) -> int:
+        return max((r.id for r in self.regions), default=0) + 1
+
+    def region(self, region_id: int) -> RedactionRegion:
+        """The region with this id; KeyError when there is none."""
+        for region in self.regions:
+            if region.id == region_id:
+                return region
+        raise KeyError(f"no region {region_id} in this project")
 
     def next_identity_number(self) -> int:
         """The n for a new id "Pn": above every current and every removed identity."""

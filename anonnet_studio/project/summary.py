@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from anonnet_studio.project.prompting import effective_prompt
+from anonnet_studio.project.review import review_counts
 from anonnet_studio.project.schema import ATTRIBUTE_NAMES, Project
 
 
@@ -42,4 +43,12 @@ def project_summary(project: Project) -> dict[str, Any]:
         "source": project.source.path,
         "scenes": [{"start_frame": s.start_frame, "end_frame": s.end_frame} for s in project.shots],
         "identities": identities,
+        "corrections": {
+            "manual_tracks": sum(1 for t in project.tracks.values() if t.manual),
+            "kept_faces": sum(1 for t in project.tracks.values() if t.kept),
+            "corrected_frames": sum(len(t.corrected_frames) for t in project.tracks.values()),
+            "removed_faces": len(project.removed_faces),
+            "regions": len(project.regions),
+        },
+        "review": review_counts(project),
     }

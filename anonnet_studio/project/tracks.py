@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import itertools
+from dataclasses import dataclass, field
 from typing import Annotated
 
 import numpy as np
@@ -33,6 +34,11 @@ class Track(ArrayAwareEquality):
     Rows are sorted by strictly increasing frame index. Rows flagged `interpolated` bridge a
     gap where the detector missed the face; their score is 0. `landmarks68` is sparse: only
     the frames listed in `landmarks68_frames` have them.
+
+    Hand corrections (schema 3): `manual` tracks were drawn by the user and followed by
+    propagation; `corrected_frames` are the frames whose box the user set (the keyframes
+    between which corrections are interpolated); a `kept` track stays visible even though
+    its person is hidden (a poster, a public figure on a screen).
     """
 
     id: int
@@ -47,6 +53,9 @@ class Track(ArrayAwareEquality):
     landmarks68: Annotated[np.ndarray, ArraySpec("float32", (None, 68, 2))] | None = None
     landmarks68_frames: Annotated[np.ndarray, ArraySpec("int32", (None,))] | None = None
     keyframe: Keyframe | None = None
+    manual: bool = False
+    kept: bool = False
+    corrected_frames: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         coerce_array_fields(self)
@@ -73,6 +82,11 @@ class Track(ArrayAwareEquality):
                 return "landmarks68_frames must be strictly increasing"
             if not np.all(np.isin(self.landmarks68_frames, self.frames)):
                 return "landmarks68_frames lists frames outside the track"
+        corrected = self.corrected_frames
+        if any(b <= a for a, b in itertools.pairwise(corrected)):
+            return "corrected_frames must be strictly increasing"
+        if corrected and not np.all(np.isin(corrected, self.frames)):
+            return "corrected_frames lists frames outside the track"
         return None
 
     @property
@@ -127,3 +141,15 @@ class Track(ArrayAwareEquality):
         # float64 arithmetic so that t * delta does not lose precision on large coordinates
         blended = values[left].astype(np.float64) * (1.0 - t) + values[right] * t
         return blended.astype(np.float32)
+
+
+@dataclass(frozen=True)
+class RemovedFace:
+    """A track the user deleted as not a face (kept for the audit report, no geometry)."""
+
+    track_id: int
+    identity_id: str
+    shot_index: int
+    first_frame: int
+    last_frame: int  # inclusive
+    manual: bool = False

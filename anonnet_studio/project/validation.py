@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 
+from anonnet_studio.project.correction_validation import correction_problems
 from anonnet_studio.project.schema import Project, Track
 
 # Face boxes may reach past the frame edge (a face half out of the picture), but not by
@@ -22,6 +23,7 @@ def project_problems(project: Project) -> list[str]:
     problems += _shot_problems(project)
     problems += _track_problems(project)
     problems += _identity_problems(project)
+    problems += correction_problems(project)
     problems += [f"leak frame {f} is negative" for f in project.leak_frames if f < 0]
     if project.last_identity_number < 0:
         problems.append("last_identity_number is negative")

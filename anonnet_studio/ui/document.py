@@ -7,7 +7,9 @@ the QUndoStack and re-emits the command's `ProjectEvents` as Qt signals for the 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
@@ -27,10 +29,15 @@ from anonnet_studio.project.events import (
     IdentityChanged,
     ProjectEvent,
     ProjectEvents,
+    RegionsChanged,
+    ReviewChanged,
+    TracksChanged,
 )
 from anonnet_studio.project.io import save_project
 from anonnet_studio.project.schema import Project
 from anonnet_studio.ui.undo import ProjectUndoCommand
+
+C = TypeVar("C", bound=Command)
 
 # Edits that change what the export (and so the anonymized preview) looks like.
 RENDER_FIELDS = frozenset(
@@ -47,6 +54,9 @@ class ProjectDocument(QObject):
     path_changed = Signal(object)  # Path | None
     leak_frames_changed = Signal()
     edit_rejected = Signal(str)  # a readable reason
+    tracks_changed = Signal(object)  # frozenset of track ids added, removed or corrected
+    regions_changed = Signal()  # regions that are not faces
+    review_changed = Signal()  # review items marked (not) reviewed
 
     def __init__(self, rng: random.Random | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -185,13 +195,18 @@ class ProjectDocument(QObject):
         command = SplitTrack(track_id, rng=self._rng, events=self.events)
         return command.new_identity_id if self.push(command) else None
 
-    def _build_and_push(self, build: object) -> bool:
+    def push_built(self, build: Callable[[], C]) -> C | None:
+        """Build a command (which checks its values) and push it; the command when it was
+        applied, None when it was rejected (the reason goes to `edit_rejected`)."""
         try:
-            command = build()  # type: ignore[operator]
+            command = build()
         except AnonNetError as exc:  # commands validate their values when built
             self.edit_rejected.emit(exc.user_message())
-            return False
-        return self.push(command)
+            return None
+        return command if self.push(command) else None
+
+    def _build_and_push(self, build: Callable[[], Command]) -> bool:
+        return self.push_built(build) is not None
 
     # -- events ---------------------------------------------------------------------------
 
@@ -202,6 +217,15 @@ class ProjectDocument(QObject):
         elif isinstance(event, IdentitiesChanged):
             self._bump(render=True)
             self.identities_changed.emit()
+        elif isinstance(event, TracksChanged):
+            self._bump(render=True)
+            self.tracks_changed.emit(event.track_ids)
+        elif isinstance(event, RegionsChanged):
+            self._bump(render=True)
+            self.regions_changed.emit()
+        elif isinstance(event, ReviewChanged):
+            self._bump(render=False)
+            self.review_changed.emit()
 
     def _bump(self, *, render: bool) -> None:
         self._revision += 1

@@ -15,6 +15,7 @@ class EditorState(QObject):
     identity_selected = Signal(object)  # str | None
     shot_selected = Signal(object)  # int | None
     track_selected = Signal(object)  # int | None
+    region_selected = Signal(object)  # int | None (a region that is not a face)
 
     def __init__(self, document: ProjectDocument, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -23,8 +24,11 @@ class EditorState(QObject):
         self._identity: str | None = None
         self._shot: int | None = None
         self._track: int | None = None
+        self._region: int | None = None
         document.project_replaced.connect(self._on_project_replaced)
         document.identities_changed.connect(self._drop_vanished_selection)
+        document.tracks_changed.connect(lambda _ids: self._drop_vanished_selection())
+        document.regions_changed.connect(self._drop_vanished_selection)
 
     # -- frame ----------------------------------------------------------------------------
 
@@ -76,6 +80,18 @@ class EditorState(QObject):
     def track_id(self) -> int | None:
         return self._track
 
+    @property
+    def region_id(self) -> int | None:
+        return self._region
+
+    def select_region(self, region_id: int | None) -> None:
+        """Selecting a region clears the face selection (one box is edited at a time)."""
+        if region_id is not None:
+            self.select_track(None)
+        if region_id != self._region:
+            self._region = region_id
+            self.region_selected.emit(region_id)
+
     def select_identity(self, identity_id: str | None) -> None:
         if identity_id != self._identity:
             self._identity = identity_id
@@ -88,6 +104,9 @@ class EditorState(QObject):
 
     def select_track(self, track_id: int | None) -> None:
         """Selecting a track also selects its person."""
+        if track_id is not None and self._region is not None:
+            self._region = None
+            self.region_selected.emit(None)
         if track_id != self._track:
             self._track = track_id
             self.track_selected.emit(track_id)
@@ -96,6 +115,7 @@ class EditorState(QObject):
             self.select_identity(project.tracks[track_id].identity_id)
 
     def _on_project_replaced(self) -> None:
+        self.select_region(None)
         self.select_track(None)
         self.select_shot(None)
         self.select_identity(None)
@@ -108,6 +128,10 @@ class EditorState(QObject):
             return
         if self._identity is not None and not project.has_identity(self._identity):
             self.select_identity(None)
+        if self._track is not None and self._track not in project.tracks:
+            self.select_track(None)
         if self._track is not None and self._track in project.tracks:
             # the track may now belong to someone else (merge/split)
             self.select_identity(project.tracks[self._track].identity_id)
+        if self._region is not None and not any(r.id == self._region for r in project.regions):
+            self.select_region(None)

@@ -12,6 +12,11 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 from anonnet_studio.ui.actions import EditorActions
 from anonnet_studio.ui.autosave import AutosaveManager
 from anonnet_studio.ui.context import EditorContext
+from anonnet_studio.ui.correction.actions import CorrectionActions
+from anonnet_studio.ui.correction.controller import CorrectionController
+from anonnet_studio.ui.correction.menus import CorrectionMenus
+from anonnet_studio.ui.correction.regions_panel import RegionsPanel
+from anonnet_studio.ui.correction.review_panel import ReviewPanel
 from anonnet_studio.ui.dialogs.export_dialog import ExportDialog, open_folder
 from anonnet_studio.ui.dialogs.messages import Answer, DialogMessenger
 from anonnet_studio.ui.dialogs.settings_dialog import SettingsDialog
@@ -60,12 +65,20 @@ class MainWindow(QMainWindow):
         self.autosave = AutosaveManager(
             self.document, context.recovery_dir, self.settings.autosave_interval_s, self
         )
+        self.corrections = CorrectionController(
+            self.document, self.state, self.worker, context.rng, self
+        )
         # views
         self.preview = PreviewPanel(self.document, self.state, self.frames, self.playback, self)
         self.timeline = TimelinePanel(self.document, self.state, self)
         self.identities = IdentityPanel(self.document, self.state, context.rng, self)
+        self.review = ReviewPanel(self.document, self.state, self)
+        self.regions = RegionsPanel(self.document, self.state, self.corrections, self)
         self.setCentralWidget(self.preview)
         people = self._add_dock("People", self.identities, Qt.DockWidgetArea.RightDockWidgetArea)
+        for title, panel in (("Review", self.review), ("Regions", self.regions)):
+            self.tabifyDockWidget(people, self._add_dock(title, panel, self.dockWidgetArea(people)))
+        people.raise_()
         lanes = self._add_dock("Timeline", self.timeline, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.resizeDocks([people], [470], Qt.Orientation.Horizontal)
         self.resizeDocks([lanes], [310], Qt.Orientation.Vertical)
@@ -76,6 +89,10 @@ class MainWindow(QMainWindow):
         self.actions_ = EditorActions(self, self.document.undo_stack)
         self.actions_.build_menus()
         self.addToolBar(self.actions_.build_toolbar())
+        self.correction_actions = CorrectionActions(self)
+        self.correction_actions.build_menu()
+        self.correction_menus = CorrectionMenus(self.document, self.state, self.corrections, self)
+        self.timeline.view.menu_extender = self.correction_menus.extend
         self._connect()
         self.generation.refresh_availability()
         self.actions_.set_recent_files(context.store.recent_files(), self.files.open_path)
@@ -122,6 +139,13 @@ class MainWindow(QMainWindow):
         self.generation.availability_changed.connect(a.set_generation_available)
         self.identities.editor.generation.candidate_chosen.connect(self.generation.choose_candidate)
         self.worker.job_failed.connect(self._on_job_failed)
+        self.correction_actions.bind(
+            self.document, self.state, self.corrections, self.preview, self.review
+        )
+        self.corrections.notice.connect(lambda m: self.statusBar().showMessage(m, 15_000))
+        self.corrections.stopped_early.connect(
+            lambda m: self.messenger.info("The face was lost before the shot ended", m)
+        )
         self.autosave.failed.connect(lambda m: self.statusBar().showMessage(m, 10_000))
 
     def _add_dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -140,6 +164,7 @@ class MainWindow(QMainWindow):
     def _on_project_replaced(self) -> None:
         project = self.document.project
         self.actions_.set_project_open(project is not None)
+        self.correction_actions.set_project_open(project is not None)
         self.playback.set_source(Path(project.source.path) if project else None)
         self._update_title()
 

@@ -15,12 +15,12 @@ import cv2
 import numpy as np
 
 from anonnet_studio.core.anonymize.methods import default_redactors
-from anonnet_studio.core.anonymize.plan import regions_at
-from anonnet_studio.core.anonymize.redaction import FrameRedactor
+from anonnet_studio.core.anonymize.redaction import FrameRedactor, redact_frame
 from anonnet_studio.core.errors import AnonNetError
 from anonnet_studio.core.progress import CancelToken, Progress, ProgressCallback, check_cancel
 from anonnet_studio.project.backends import choice_for_project
 from anonnet_studio.project.synthetic_faces import GeneratedFace
+from anonnet_studio.workers.correction_jobs import CORRECTION_HANDLERS
 from anonnet_studio.workers.requests import (
     AnalysisRequest,
     ConfigureRequest,
@@ -159,7 +159,7 @@ def render_preview(
     if request.plan is not None:
         anonymized = np.array(original, copy=True)
         redactor = FrameRedactor(default_redactors())
-        redactor.redact(anonymized, regions_at(request.plan, request.frame_index))
+        redact_frame(redactor, anonymized, request.plan, request.frame_index)
     original = _fit(original, request.max_side)
     if anonymized is not None:
         anonymized = _fit(anonymized, request.max_side)
@@ -284,4 +284,5 @@ _HANDLERS: dict[type, Handler] = {
     PreviewRequest: render_preview,
     GenerationRequest: generate,
     ExportRequest: export,
+    **CORRECTION_HANDLERS,
 }

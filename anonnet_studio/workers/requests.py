@@ -12,7 +12,7 @@ import dataclasses
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
 
@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from anonnet_studio.core.analysis.pipeline import AnalysisSettings
 
 
+PropagationTarget = Literal["track", "region"]
+
+
 class JobKind(StrEnum):
     ANALYSIS = "analysis"
     OPEN_PROJECT = "open"
@@ -35,6 +38,7 @@ class JobKind(StrEnum):
     CONFIGURE = "configure"
     MODEL_STATUS = "models"
     WARM_UP = "warm-up"
+    PROPAGATION = "propagation"  # handled in correction_jobs.py
 
 
 def frozen_array(array: np.ndarray) -> np.ndarray:
@@ -67,7 +71,11 @@ def snapshot_plan(plan: RenderPlan) -> RenderPlan:
         )
         for person in plan.people
     ]
-    return dataclasses.replace(plan, people=people)
+    areas = [
+        dataclasses.replace(area, frames=frozen_array(area.frames), boxes=frozen_array(area.boxes))
+        for area in plan.areas
+    ]
+    return dataclasses.replace(plan, people=people, areas=areas)
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +200,32 @@ class ExportRequest:
         return self.output_path.with_name(self.output_path.stem + ".report.json")
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class PropagationRequest:
+    """Follow `seed_box` from `seed_frame` within `span` (the shot: first, end exclusive).
+
+    A "track" target is a face: the detector re-runs around the box and the embedder (the
+    one the project was analysed with, `embedder`) vetoes jumps to another face. A
+    "region" target is followed by the visual tracker alone."""
+
+    kind: ClassVar[JobKind] = JobKind.PROPAGATION
+    video_path: Path
+    target: PropagationTarget
+    target_id: int
+    seed_frame: int
+    seed_box: np.ndarray  # (4,) full-frame pixels, frozen
+    span: tuple[int, int]
+    directions: tuple[str, ...] = ("backward", "forward")
+    embedder: str | None = None  # backend key pinned by the project (None: the settings')
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "seed_box", frozen_array(np.asarray(self.seed_box, np.float32)))
+
+    def describe(self) -> str:
+        what = "the face" if self.target == "track" else "the region"
+        return f"Following {what} from frame {self.seed_frame}"
+
+
 JobRequest = (
     ConfigureRequest
     | ModelStatusRequest
@@ -201,4 +235,5 @@ JobRequest = (
     | PreviewRequest
     | GenerationRequest
     | ExportRequest
+    | PropagationRequest
 )

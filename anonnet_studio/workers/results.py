@@ -10,7 +10,7 @@ import numpy as np
 
 from anonnet_studio.project.schema import Project
 from anonnet_studio.project.synthetic_faces import GeneratedFace
-from anonnet_studio.workers.requests import JobKind
+from anonnet_studio.workers.requests import JobKind, PropagationTarget
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,3 +97,18 @@ def format_duration(seconds: float) -> str:
         return f"{minutes} min {secs:02d} s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes:02d} min"
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PropagationDone:
+    target: PropagationTarget
+    target_id: int
+    seed_frame: int
+    frames: np.ndarray
+    boxes: np.ndarray
+    landmarks5: np.ndarray
+    scores: np.ndarray
+    embedding: np.ndarray
+    stopped_early: bool  # the face was lost or vetoed before the shot ended
+    message: str  # where and why it stopped, for the user
+    thumbnail: np.ndarray | None = None  # of the face at the seed frame (faces only)

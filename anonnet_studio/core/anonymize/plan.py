@@ -63,6 +63,37 @@ class PersonPlan:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class AreaPlan:
+    """A region that is not a face (name tag, caption, screen, plate), redacted with
+    `method` (blur, pixelate or mask) as a rectangle or an ellipse in every frame it has
+    a box for. Rows are dense: one per frame, strictly increasing."""
+
+    name: str
+    shape: str  # "rectangle" | "ellipse"
+    method: RedactionMethod
+    frames: np.ndarray  # (N,) int
+    boxes: np.ndarray  # (N, 4) x0, y0, x1, y1, full-frame pixels
+    mask_color: tuple[int, int, int] = (24, 24, 24)
+
+    def __post_init__(self) -> None:
+        if self.shape not in ("rectangle", "ellipse"):
+            raise ValueError(f"unknown area shape {self.shape!r}")
+        if not self.method.hides:
+            raise ValueError("an area is always redacted")
+        if self.boxes.shape != (len(self.frames), 4) or len(self.frames) == 0:
+            raise ValueError(f"area {self.name!r}: {len(self.frames)} frames, {self.boxes.shape}")
+        if len(self.frames) > 1 and np.any(np.diff(self.frames) <= 0):
+            raise ValueError("area frames must be strictly increasing")
+
+    def box_at(self, frame_index: int) -> np.ndarray | None:
+        """The area's box in `frame_index`, or None when it has none there."""
+        row = int(np.searchsorted(self.frames, frame_index))
+        if row < len(self.frames) and int(self.frames[row]) == frame_index:
+            return self.boxes[row]
+        return None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class Region:
     """One face to treat in one frame."""
 
@@ -104,6 +135,8 @@ class RenderPlan:
     side_by_side: bool = False  # original | anonymized, double width
     crf: int = 18
     copy_audio: bool = True
+    # Regions that are not faces, redacted after the faces (see `areas.redact_areas`).
+    areas: list[AreaPlan] = field(default_factory=list)
     # Lazily built lookup index; a list so the frozen plan can fill it once. Two threads
     # racing here would build identical indexes, and both use the first.
     _index: list[_RegionIndex] = field(default_factory=list, init=False, repr=False)

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from anonnet_studio.core.anonymize.areas import redact_areas
 from anonnet_studio.core.anonymize.masks import ellipse_mask
 from anonnet_studio.core.anonymize.methods import FaceRedactor, blend_into, filled
-from anonnet_studio.core.anonymize.plan import RedactionMethod, Region
+from anonnet_studio.core.anonymize.plan import RedactionMethod, Region, RenderPlan, regions_at
 
 _log = logging.getLogger(__name__)
 
@@ -39,6 +40,23 @@ class RedactionLog:
     failures: list[FaceFailure] = field(default_factory=list)
     max_failures_kept: int = 1000  # bound the log on a long, badly failing render
     failure_count: int = 0
+
+
+def redact_frame(
+    redactor: FrameRedactor,
+    frame: np.ndarray,
+    plan: RenderPlan,
+    frame_index: int,
+    regions: list[Region] | None = None,
+) -> list[Region]:
+    """Redact the faces of `frame_index` (`regions`, looked up when not given), then its
+    regions that are not faces, in place. Returns the face regions, which the leak check
+    needs. The export and the preview both go through here, so they always agree."""
+    if regions is None:
+        regions = regions_at(plan, frame_index)
+    redactor.redact(frame, regions)
+    redactor.log.failure_count += redact_areas(frame, plan, frame_index)
+    return regions
 
 
 class FrameRedactor:

@@ -24,7 +24,7 @@ from anonnet_studio.core.anonymize.methods import (
     default_redactors,
 )
 from anonnet_studio.core.anonymize.plan import RedactionMethod, RenderPlan, regions_at
-from anonnet_studio.core.anonymize.redaction import FaceFailure, FrameRedactor
+from anonnet_studio.core.anonymize.redaction import FaceFailure, FrameRedactor, redact_frame
 from anonnet_studio.core.anonymize.sight import CheckerSight, SightStats
 from anonnet_studio.core.fileio import OutputTransaction
 from anonnet_studio.core.media.pcm import PcmAudio
@@ -135,7 +135,7 @@ def render(
                     with clock("leak_check_s"):
                         sight.probe(image, frame.index, regions)
                 with clock("redact_s"):
-                    redactor.redact(image, regions)
+                    redact_frame(redactor, image, plan, frame.index, regions)
                 if checker is not None:
                     with clock("leak_check_s"):
                         leaks.extend(checker.check(image, frame.index, regions))

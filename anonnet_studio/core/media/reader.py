@@ -96,6 +96,11 @@ class VideoReader:
         """How often `frame_at` had to reposition the decoder (stepping forward does not)."""
         return self._random_access.seek_count
 
+    def keyframe_at_or_before(self, index: int) -> int:
+        """The last keyframe at or before frame `index`: decoding can start there without
+        decoding anything earlier (used to read a stretch of video backwards in chunks)."""
+        return self._index.keyframe_at_or_before(index)
+
     def time_of(self, index: int) -> float:
         """Presentation time in seconds of frame `index`, relative to the first frame."""
         self._check_index(index)

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from anonnet_studio.project.review import review_counts
 from anonnet_studio.project.schema import Method, Project
 from anonnet_studio.project.synthetic_faces import RecordGenerations, faces_still_missing
 from anonnet_studio.ui.document import ProjectDocument
@@ -122,6 +123,11 @@ class ExportDialog(QDialog):
         self.notes.setWordWrap(True)
         self.notes.setObjectName("Hint")
         layout.addWidget(self.notes)
+        self.review_warning = QLabel(self._review_warning(project))
+        self.review_warning.setWordWrap(True)
+        self.review_warning.setObjectName("ReviewWarning")
+        self.review_warning.setVisible(bool(self.review_warning.text()))
+        layout.addWidget(self.review_warning)
         self.progress = QProgressBar(self)
         self.progress.setRange(0, 100)
         self.progress.setValue(0)
@@ -262,6 +268,20 @@ class ExportDialog(QDialog):
         path, _ = QFileDialog.getSaveFileName(self, "Export to", self.output.text(), VIDEO_FILTER)
         if path:
             self.output.setText(path)
+
+    @staticmethod
+    def _review_warning(project: Project | None) -> str:
+        """A warning when the review queue still has items nobody looked at."""
+        if project is None:
+            return ""
+        counts = review_counts(project)
+        if not counts["unreviewed"]:
+            return ""
+        return (
+            f"Warning: {counts['unreviewed']} of {counts['items']} review items are not marked "
+            f"reviewed ({counts['unreviewed_high_risk']} of high risk). Check them in the Review "
+            "panel (N / Shift+N) before publishing; the report records how many were reviewed."
+        )
 
     @staticmethod
     def _notes(project: Project | None) -> str:

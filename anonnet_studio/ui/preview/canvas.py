@@ -1,16 +1,31 @@
 """`ComparisonCanvas`: paints the original and the anonymized frame side by side, alone,
-blended (overlay) or split by a draggable wipe line, with optional face boxes and labels."""
+blended (overlay) or split by a draggable wipe line, with optional face boxes and labels.
+Boxes can be drawn (a missed face, a region) and moved or resized with the mouse; the
+geometry of that lives in `box_editing`, the canvas only maps widget pixels to video ones."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QImage,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+)
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from anonnet_studio.ui.preview.box_editing import BoxInteraction, CanvasTool, EditableBox
+from anonnet_studio.ui.preview.overlay_painter import FaceOverlay, OverlayStyle, draw_overlays
+
 BACKGROUND = QColor("#111316")
+GRAB_TOLERANCE_PX = 7  # widget pixels from an edge that still grab it
+DRAG_THRESHOLD_PX = 3  # widget pixels a press must move to count as a drag
 
 
 class ViewMode(StrEnum):
@@ -20,18 +35,12 @@ class ViewMode(StrEnum):
     WIPE = "wipe"
 
 
-@dataclass(frozen=True, slots=True)
-class FaceOverlay:
-    """A face to outline, in source-video pixels."""
-
-    box: tuple[float, float, float, float]
-    label: str
-    color: str
-    hidden: bool
-
-
 class ComparisonCanvas(QWidget):
     wipe_moved = Signal(float)
+    box_drawn = Signal(object, object)  # CanvasTool, (x0, y0, x1, y1) in video pixels
+    box_edited = Signal(object, object)  # BoxKey, (x0, y0, x1, y1) in video pixels
+    box_clicked = Signal(object)  # BoxKey
+    tool_changed = Signal(object)  # CanvasTool
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -50,6 +59,9 @@ class ComparisonCanvas(QWidget):
         self._show_boxes = True
         self._show_labels = True
         self._message = "Open a video or a project to begin."
+        self._tool = CanvasTool.SELECT
+        self._interaction = BoxInteraction()
+        self._drag_panel = 0  # which picture (side by side: 0 or 1) a drag started in
 
     # -- state ----------------------------------------------------------------------------
 
@@ -90,6 +102,23 @@ class ComparisonCanvas(QWidget):
         self._show_boxes = boxes
         self._show_labels = labels
         self.update()
+
+    @property
+    def tool(self) -> CanvasTool:
+        return self._tool
+
+    def set_tool(self, tool: CanvasTool) -> None:
+        """Drawing tools draw one box, then the canvas goes back to selecting."""
+        tool = CanvasTool(tool)
+        self._interaction.cancel()
+        if tool is self._tool:
+            return
+        self._tool = tool
+        self.setCursor(
+            Qt.CursorShape.ArrowCursor if tool is CanvasTool.SELECT else Qt.CursorShape.CrossCursor
+        )
+        self.update()
+        self.tool_changed.emit(tool)
 
     def set_message(self, text: str) -> None:
         """Shown instead of the picture when there are no images."""
@@ -170,34 +199,16 @@ class ComparisonCanvas(QWidget):
         self._draw_caption(painter, target, "Original | Anonymized (drag the line)")
 
     def _draw_overlays(self, painter: QPainter, target: QRectF) -> None:
-        if not self._overlays or self._video_size.isEmpty():
+        if self._video_size.isEmpty():
             return
-        if not (self._show_boxes or self._show_labels):
-            return
-        sx = target.width() / self._video_size.width()
-        sy = target.height() / self._video_size.height()
-        font = QFont(painter.font())
-        font.setPointSizeF(8.5)
-        painter.setFont(font)
-        for face in self._overlays:
-            x0, y0, x1, y1 = face.box
-            rect = QRectF(
-                target.left() + x0 * sx, target.top() + y0 * sy, (x1 - x0) * sx, (y1 - y0) * sy
-            )
-            color = QColor(face.color)
-            if self._show_boxes:
-                pen = QPen(color, 2, Qt.PenStyle.SolidLine if face.hidden else Qt.PenStyle.DashLine)
-                painter.setPen(pen)
-                painter.setBrush(Qt.BrushStyle.NoBrush)
-                painter.drawRect(rect)
-            if self._show_labels:
-                text = face.label if face.hidden else f"{face.label} (kept)"
-                metrics = painter.fontMetrics()
-                box = QRectF(rect.left(), rect.top() - metrics.height() - 2,
-                             metrics.horizontalAdvance(text) + 8, metrics.height() + 2)  # fmt: skip
-                painter.fillRect(box, color)
-                painter.setPen(QColor("#0d0f12"))
-                painter.drawText(box, int(Qt.AlignmentFlag.AlignCenter), text)
+        draw_overlays(
+            painter,
+            target,
+            self._video_size,
+            self._overlays,
+            OverlayStyle(self._show_boxes, self._show_labels, self._interaction.editing_key),
+            self._interaction.preview(),
+        )
 
     def _draw_caption(self, painter: QPainter, target: QRectF, text: str) -> None:
         font = QFont(painter.font())
@@ -228,14 +239,117 @@ class ComparisonCanvas(QWidget):
             height,
         )
 
-    # -- wipe dragging --------------------------------------------------------------------
+    # -- mapping between widget and video pixels -----------------------------------------
+
+    def image_targets(self) -> list[QRectF]:
+        """Where the video is painted (two rects side by side, else one)."""
+        reference = self._original or self._anonymized
+        if reference is None:
+            return []
+        if self._mode is ViewMode.SIDE_BY_SIDE:
+            half = self.width() / 2
+            areas = [
+                QRectF(0, 0, half - 2, self.height()),
+                QRectF(half + 2, 0, half - 2, self.height()),
+            ]
+            return [self._fit(area, reference) for area in areas]
+        return [self._fit(QRectF(self.rect()), reference)]
+
+    def widget_to_video(self, point: QPointF) -> tuple[float, float] | None:
+        """Video pixel under a widget position, or None outside the picture."""
+        if self._video_size.isEmpty():
+            return None
+        for target in self.image_targets():
+            if target.contains(point) and target.width() > 0:
+                return (
+                    (point.x() - target.left()) * self._video_size.width() / target.width(),
+                    (point.y() - target.top()) * self._video_size.height() / target.height(),
+                )
+        return None
+
+    def video_to_widget(self, x: float, y: float, panel: int = 0) -> QPointF:
+        """Widget position of a video pixel in the `panel`-th painted picture."""
+        target = self.image_targets()[panel]
+        return QPointF(
+            target.left() + x * target.width() / self._video_size.width(),
+            target.top() + y * target.height() / self._video_size.height(),
+        )
+
+    def _video_per_widget_pixel(self) -> float:
+        targets = self.image_targets()
+        if not targets or targets[0].width() <= 0 or self._video_size.isEmpty():
+            return 1.0
+        return self._video_size.width() / targets[0].width()
+
+    # -- mouse: drawing and editing boxes, dragging the wipe line ---------------------------
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        point = self.widget_to_video(event.position())
+        targets = self.image_targets()
+        self._drag_panel = next(
+            (i for i, t in enumerate(targets) if t.contains(event.position())), 0
+        )
+        if point is not None:
+            boxes = [EditableBox(o.key, o.box) for o in self._overlays if o.key is not None]
+            tolerance = GRAB_TOLERANCE_PX * self._video_per_widget_pixel()
+            if self._interaction.press(point, self._tool, boxes, tolerance):
+                event.accept()
+                return
         self._drag_wipe(event)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._interaction.active:
+            point = self._clamped_video_point(event.position())
+            self._interaction.move(point, DRAG_THRESHOLD_PX * self._video_per_widget_pixel())
+            self.update()
+            return
         if event.buttons() & Qt.MouseButton.LeftButton:
             self._drag_wipe(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if not self._interaction.active:
+            return
+        self._interaction.move(
+            self._clamped_video_point(event.position()),
+            DRAG_THRESHOLD_PX * self._video_per_widget_pixel(),
+        )
+        tool = self._tool
+        outcome = self._interaction.release()
+        self.update()
+        if outcome is None:
+            return
+        if outcome.kind == "drawn":
+            self.set_tool(CanvasTool.SELECT)
+            self.box_drawn.emit(tool, outcome.box)
+        elif outcome.kind == "edited":
+            self.box_edited.emit(outcome.key, outcome.box)
+        else:
+            self.box_clicked.emit(outcome.key)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Escape and (
+            self._interaction.active or self._tool is not CanvasTool.SELECT
+        ):
+            self._interaction.cancel()
+            self.set_tool(CanvasTool.SELECT)
+            self.update()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def _clamped_video_point(self, point: QPointF) -> tuple[float, float]:
+        """Video coordinates of a widget position, measured in the picture it started in;
+        positions outside the picture are allowed (boxes are clipped later)."""
+        targets = self.image_targets()
+        if not targets or self._video_size.isEmpty():
+            return (0.0, 0.0)
+        target = targets[min(self._drag_panel, len(targets) - 1)]
+        return (
+            (point.x() - target.left()) * self._video_size.width() / target.width(),
+            (point.y() - target.top()) * self._video_size.height() / target.height(),
+        )
 
     def _drag_wipe(self, event: QMouseEvent) -> None:
         reference = self._original or self._anonymized

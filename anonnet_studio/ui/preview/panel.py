@@ -3,7 +3,7 @@ transport bar (play, step, scrub slider, timecode)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QHBoxLayout,
@@ -18,6 +18,7 @@ from anonnet_studio.project.render_plan import effective_method
 from anonnet_studio.ui.document import ProjectDocument
 from anonnet_studio.ui.editor_state import EditorState
 from anonnet_studio.ui.icons import icon
+from anonnet_studio.ui.preview.box_editing import CanvasTool
 from anonnet_studio.ui.preview.canvas import ComparisonCanvas, FaceOverlay, ViewMode
 from anonnet_studio.ui.preview.frame_source import PreviewFrameSource
 from anonnet_studio.ui.preview.playback import PlaybackController
@@ -31,7 +32,14 @@ _MODES = (
 )
 
 
+REGION_COLOR = "#ced4da"
+
+
 class PreviewPanel(QWidget):
+    face_drawn = Signal(int, object)  # frame, (x0, y0, x1, y1) video pixels
+    region_drawn = Signal(int, object)  # frame, box
+    box_edited = Signal(object, int, object)  # ("track" | "region", id), frame, box
+
     def __init__(
         self,
         document: ProjectDocument,
@@ -59,7 +67,15 @@ class PreviewPanel(QWidget):
         document.project_replaced.connect(self._on_project_replaced)
         document.render_changed.connect(self._refresh)
         document.identity_changed.connect(lambda *_: self._update_overlays())
+        document.tracks_changed.connect(lambda _ids: self._update_overlays())
+        document.regions_changed.connect(self._update_overlays)
+        state.track_selected.connect(lambda _t: self._update_overlays())
+        state.region_selected.connect(lambda _r: self._update_overlays())
         playback.playing_changed.connect(self._on_playing_changed)
+        self.canvas.box_drawn.connect(self._on_box_drawn)
+        self.canvas.box_edited.connect(lambda key, box: self.box_edited.emit(key, state.frame, box))
+        self.canvas.box_clicked.connect(self._on_box_clicked)
+        self.canvas.tool_changed.connect(self._sync_tool_buttons)
         self._on_project_replaced()
 
     # -- layout ---------------------------------------------------------------------------
@@ -96,6 +112,15 @@ class PreviewPanel(QWidget):
         self.opacity.valueChanged.connect(lambda v: self.canvas.set_overlay_opacity(v / 100))
         bar.addWidget(self.opacity)
         bar.addStretch(1)
+        self.face_tool = self._tool_button(
+            bar, "Add face", CanvasTool.DRAW_FACE, "Draw a box around a missed face (F)"
+        )
+        self.region_tool = self._tool_button(
+            bar,
+            "Add region",
+            CanvasTool.DRAW_REGION,
+            "Draw a region to redact, e.g. a name tag (R)",
+        )
         self.boxes_button = self._toggle(bar, "boxes", "Show face boxes", True)
         self.labels_button = self._toggle(bar, "labels", "Show identity labels", True)
         self._sync_mode_widgets()
@@ -110,6 +135,44 @@ class PreviewPanel(QWidget):
         button.toggled.connect(self._on_overlay_toggles)
         bar.addWidget(button)
         return button
+
+    def _tool_button(self, bar: QHBoxLayout, text: str, tool: CanvasTool, tip: str) -> QToolButton:
+        button = QToolButton(self)
+        button.setText(text)
+        button.setCheckable(True)
+        button.setToolTip(tip)
+        button.setObjectName(f"tool-{tool.value}")
+        button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        button.toggled.connect(lambda on: self.set_tool(tool if on else CanvasTool.SELECT))
+        bar.addWidget(button)
+        return button
+
+    def set_tool(self, tool: CanvasTool) -> None:
+        """Pause and arm a drawing tool (or go back to selecting boxes)."""
+        if tool is not CanvasTool.SELECT:
+            self._playback.pause()
+        self.canvas.set_tool(tool)
+        self._sync_tool_buttons(self.canvas.tool)
+
+    def _sync_tool_buttons(self, tool: CanvasTool) -> None:
+        for button, mine in ((self.face_tool, CanvasTool.DRAW_FACE),
+                             (self.region_tool, CanvasTool.DRAW_REGION)):  # fmt: skip
+            button.blockSignals(True)
+            button.setChecked(tool is mine)
+            button.blockSignals(False)
+
+    def _on_box_drawn(self, tool: CanvasTool, box: object) -> None:
+        if tool is CanvasTool.DRAW_FACE:
+            self.face_drawn.emit(self._state.frame, box)
+        elif tool is CanvasTool.DRAW_REGION:
+            self.region_drawn.emit(self._state.frame, box)
+
+    def _on_box_clicked(self, key: tuple[str, int]) -> None:
+        kind, domain_id = key
+        if kind == "track":
+            self._state.select_track(domain_id)
+        else:
+            self._state.select_region(domain_id)
 
     def _build_transport(self) -> QHBoxLayout:
         bar = QHBoxLayout()
@@ -223,9 +286,26 @@ class PreviewPanel(QWidget):
             overlays.append(
                 FaceOverlay(
                     box=tuple(float(v) for v in box),  # type: ignore[arg-type]
-                    label=identity.name,
+                    label=identity.name + (" (added by hand)" if track.manual else ""),
                     color=identity.color,
-                    hidden=effective_method(identity).hides,
+                    hidden=effective_method(identity).hides and not track.kept,
+                    key=("track", track.id),
+                    selected=track.id == self._state.track_id,
+                )
+            )
+        for region in project.regions:
+            box = region.box_at(frame)
+            if box is None:
+                continue
+            overlays.append(
+                FaceOverlay(
+                    box=tuple(float(v) for v in box),  # type: ignore[arg-type]
+                    label=f"{region.name} ({region.method.value})",
+                    color=REGION_COLOR,
+                    hidden=True,
+                    key=("region", region.id),
+                    shape=region.shape.value,
+                    selected=region.id == self._state.region_id,
                 )
             )
         video = project.source.media_info.get("video", {})

@@ -26,6 +26,7 @@ class LaneHeaderColumn(QWidget):
     """Painted in the view's left margin, scrolled vertically with the lanes."""
 
     identity_clicked = Signal(str)
+    region_clicked = Signal(int)
 
     def __init__(self, view: QGraphicsView) -> None:
         super().__init__(view)
@@ -59,7 +60,10 @@ class LaneHeaderColumn(QWidget):
     def mousePressEvent(self, event: QMouseEvent) -> None:
         lane = self.lane_at(int(event.position().y()))
         if lane is not None and event.button() == Qt.MouseButton.LeftButton:
-            self.identity_clicked.emit(lane.identity_id)
+            if lane.kind == "region":
+                self.region_clicked.emit(int(lane.identity_id.removeprefix("R")))
+            else:
+                self.identity_clicked.emit(lane.identity_id)
         super().mousePressEvent(event)
 
     def paintEvent(self, event: QPaintEvent) -> None:
@@ -126,11 +130,14 @@ class LaneHeaderColumn(QWidget):
             lane.name, Qt.TextElideMode.ElideRight, name_rect.width()
         )
         painter.drawText(name_rect, int(Qt.AlignmentFlag.AlignVCenter), elided)
-        status_icon = method_icon(Method(lane.method)) if lane.hidden else icon("kept", "#8ce99a")
+        shown_method = Method.MASK if lane.method == "fill" else Method(lane.method)
+        status_icon = method_icon(shown_method) if lane.hidden else icon("kept", "#8ce99a")
         status_icon.paint(painter, QRect(text_left, top + 24, 14, 14))
         painter.setFont(_font(8))
         painter.setPen(QColor("#8ce99a") if not lane.hidden else MUTED)
         status = lane.method.capitalize() if lane.hidden else "Kept visible"
+        if lane.kind == "region":
+            status = f"Region · {lane.method}"
         painter.drawText(
             QRect(text_left + 18, top + 22, self.width() - text_left - 20, 18),
             int(Qt.AlignmentFlag.AlignVCenter),

@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
 
 from anonnet_studio.ui.timecode import frame_to_clock, nice_frame_step
 
-DOMAIN_KIND = 0  # "shot" | "track"
-DOMAIN_ID = 1  # shot index | track id
+DOMAIN_KIND = 0  # "shot" | "track" | "region"
+DOMAIN_ID = 1  # shot index | track id | region id
 DOMAIN_IDENTITY = 2  # identity id of a track
 
 RULER_BG = QColor("#1c1f24")
@@ -32,6 +32,7 @@ MUTED = QColor("#8a9099")
 SELECTED = QColor("#ffffff")
 LEAK = QColor("#e03131")
 PLAYHEAD = QColor("#ffd43b")
+REGION_LANE_COLOR = "#ced4da"
 
 
 def draw_label(
@@ -190,6 +191,22 @@ class SpanItem(QGraphicsRectItem):
         painter.drawRect(rect)
         text_color = TEXT if self.kept else QColor("#0d0f12")
         draw_label(painter, rect, self._label, SELECTED if selected else text_color, bold=selected)
+
+
+class RegionSpanItem(SpanItem):
+    """The frame range of a region that is not a face (its lane is named after it)."""
+
+    def __init__(
+        self, region_id: int, start: int, end: int, y: float, height: float, label: str,
+        *, tooltip: str,
+    ) -> None:  # fmt: skip
+        super().__init__(
+            -1, f"R{region_id}", start, end, y, height, REGION_LANE_COLOR, label,
+            kept=False, tooltip=tooltip,
+        )  # fmt: skip
+        self.region_id = region_id
+        self.setData(DOMAIN_KIND, "region")
+        self.setData(DOMAIN_ID, region_id)
 
 
 class CutMarkerItem(QGraphicsLineItem):

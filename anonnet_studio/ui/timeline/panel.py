@@ -34,6 +34,9 @@ class TimelinePanel(QWidget):
         document.identities_changed.connect(self.rebuild)
         document.leak_frames_changed.connect(self.rebuild)
         document.identity_changed.connect(self._on_identity_changed)
+        document.tracks_changed.connect(lambda _ids: self.rebuild())
+        document.regions_changed.connect(self.rebuild)
+        state.region_selected.connect(self._on_region_selected)
         state.frame_changed.connect(self.view.set_frame)
         state.identity_selected.connect(self._on_identity_selected)
         state.shot_selected.connect(self._on_shot_selected)
@@ -43,6 +46,7 @@ class TimelinePanel(QWidget):
         self.view.track_clicked.connect(state.select_track)
         self.view.identity_clicked.connect(self._select_identity)
         self.view.split_requested.connect(self._split_track)
+        self.view.region_clicked.connect(state.select_region)
         self.rebuild()
 
     def rebuild(self) -> None:
@@ -105,9 +109,15 @@ class TimelinePanel(QWidget):
     def _on_track_selected(self, track_id: int | None) -> None:
         self.view.select("track" if track_id is not None else None, track_id)
 
+    def _on_region_selected(self, region_id: int | None) -> None:
+        if region_id is not None:
+            self.view.select("region", region_id)
+
     def _restore_selection(self) -> None:
         self.view.set_selected_identity(self._state.identity_id)
-        if self._state.track_id is not None:
+        if self._state.region_id is not None:
+            self.view.select("region", self._state.region_id)
+        elif self._state.track_id is not None:
             self.view.select("track", self._state.track_id)
         elif self._state.shot_index is not None:
             self.view.select("shot", self._state.shot_index)

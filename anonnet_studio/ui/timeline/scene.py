@@ -9,14 +9,16 @@ from PySide6.QtCore import QObject, QRectF
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
 
 from anonnet_studio.project.render_plan import effective_method
-from anonnet_studio.project.schema import Identity, Project
+from anonnet_studio.project.schema import Identity, Project, RedactionRegion
 from anonnet_studio.ui.timeline.items import (
     DOMAIN_ID,
     DOMAIN_KIND,
+    REGION_LANE_COLOR,
     CutMarkerItem,
     LaneBackgroundItem,
     LeakMarkerItem,
     PlayheadItem,
+    RegionSpanItem,
     RulerItem,
     ShotItem,
     SpanItem,
@@ -43,6 +45,7 @@ class LaneInfo:
     hidden: bool  # anonymized in the export
     method: str  # the method the export uses (after fallbacks)
     needs_attention: bool
+    kind: str = "person"  # or "region" (a region that is not a face; identity_id "R<id>")
 
 
 def frame_runs(frames: list[int] | np.ndarray) -> list[tuple[int, int]]:
@@ -71,6 +74,31 @@ class TimelineScene(QGraphicsScene):
     def content_height(self) -> float:
         return LANES_TOP + max(1, len(self.lanes)) * (LANE_HEIGHT + LANE_GAP)
 
+    def _add_region_lane(self, region: RedactionRegion, row: int) -> None:
+        top = LANES_TOP + row * (LANE_HEIGHT + LANE_GAP)
+        self.lanes.append(
+            LaneInfo(
+                identity_id=f"R{region.id}",
+                name=region.name,
+                color=REGION_LANE_COLOR,
+                top=top,
+                height=LANE_HEIGHT,
+                hidden=True,
+                method=region.method.value,
+                needs_attention=False,
+                kind="region",
+            )
+        )
+        self.addItem(LaneBackgroundItem(self.frame_count, top, LANE_HEIGHT, row % 2 == 1))
+        label = f"{region.method.value.capitalize()}" + (" · tracked" if region.tracked else "")
+        self.addItem(
+            RegionSpanItem(
+                region.id, region.start_frame, region.end_frame, top + 4, LANE_HEIGHT - 8,
+                label, tooltip=f"{region.name}: frames {region.start_frame}–"
+                f"{region.end_frame - 1}, {region.method.value} {region.shape.value}",
+            )
+        )  # fmt: skip
+
     def rebuild(self, project: Project | None, frame_count: int, fps: float) -> None:
         """Throw every item away and build them again from `project`."""
         self.clear()
@@ -91,6 +119,8 @@ class TimelineScene(QGraphicsScene):
             )
         for row, identity in enumerate(project.identities):
             self._add_lane(project, identity, row)
+        for row, region in enumerate(project.regions, start=len(project.identities)):
+            self._add_region_lane(region, row)
         bottom = self.content_height
         for shot in project.shots[1:]:
             self.addItem(CutMarkerItem(shot.start_frame, SHOT_TOP, bottom))
@@ -134,8 +164,11 @@ class TimelineScene(QGraphicsScene):
             )
         )
         self.addItem(LaneBackgroundItem(self.frame_count, top, LANE_HEIGHT, row % 2 == 1))
-        label = method.value.capitalize() if method.hides else "Kept"
         for track in project.tracks_of(identity.id):
+            kept = not method.hides or track.kept
+            label = "Kept" if kept else method.value.capitalize()
+            if track.manual:
+                label = f"Added by hand · {label.lower()}"
             tooltip = (
                 f"{identity.name}, track {track.id} (shot {track.shot_index + 1}): "
                 f"frames {track.start_frame}–{track.end_frame - 1}, {label.lower()}"
@@ -150,7 +183,7 @@ class TimelineScene(QGraphicsScene):
                     LANE_HEIGHT - 8,
                     identity.color,
                     label,
-                    kept=not method.hides,
+                    kept=kept,
                     tooltip=tooltip,
                 )
             )

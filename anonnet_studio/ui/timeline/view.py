@@ -5,6 +5,8 @@ Selection emits domain ids (shot index, track id, identity id), never items.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QEvent, QPoint, QRect, Qt, Signal
 from PySide6.QtGui import (
     QColor,
@@ -37,6 +39,7 @@ class TimelineView(QGraphicsView):
     track_clicked = Signal(int)
     zoom_changed = Signal(float)  # pixels per frame
     split_requested = Signal(int)  # track id: make this track a person of its own
+    region_clicked = Signal(int)  # region id
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -54,6 +57,9 @@ class TimelineView(QGraphicsView):
         self.setBackgroundBrush(QColor("#1b1e23"))
         self._header = LaneHeaderColumn(self)
         self._header.identity_clicked.connect(self.identity_clicked)
+        self._header.region_clicked.connect(self.region_clicked)
+        # Adds the hand-correction entries to a span's context menu: (menu, kind, id).
+        self.menu_extender: Callable[[QMenu, str, int], None] | None = None
         self._pixels_per_frame = 1.0
         self._fit_to_width = True  # until the user zooms, the whole video fits
         self._scrubbing = False
@@ -192,10 +198,23 @@ class TimelineView(QGraphicsView):
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
         item = self.itemAt(event.pos())
-        if item is None or item.data(DOMAIN_KIND) != "track":
+        if item is None:
             return
-        menu = self.track_menu(int(item.data(DOMAIN_ID)))
+        kind = item.data(DOMAIN_KIND)
+        if kind == "track":
+            menu = self.track_menu(int(item.data(DOMAIN_ID)))
+        elif kind == "region":
+            menu = self.region_menu(int(item.data(DOMAIN_ID)))
+        else:
+            return
         menu.exec(event.globalPos())
+
+    def region_menu(self, region_id: int) -> QMenu:
+        """Context menu of a region's span (filled by `menu_extender`)."""
+        menu = QMenu(self)
+        if self.menu_extender is not None:
+            self.menu_extender(menu, "region", region_id)
+        return menu
 
     def track_menu(self, track_id: int) -> QMenu:
         """Context menu of a span (separate so tests can drive it)."""
@@ -205,6 +224,9 @@ class TimelineView(QGraphicsView):
         split.triggered.connect(lambda: self.split_requested.emit(track_id))
         select = menu.addAction("Select this track")
         select.triggered.connect(lambda: self.track_clicked.emit(track_id))
+        if self.menu_extender is not None:
+            menu.addSeparator()
+            self.menu_extender(menu, "track", track_id)
         return menu
 
     def resizeEvent(self, event: QResizeEvent) -> None:
@@ -241,4 +263,7 @@ class TimelineView(QGraphicsView):
                 return
             if kind == "track":
                 self.track_clicked.emit(int(item.data(DOMAIN_ID)))
+                return
+            if kind == "region":
+                self.region_clicked.emit(int(item.data(DOMAIN_ID)))
                 return
