@@ -212,9 +212,11 @@ def _require_int(name: str, value: Any) -> int:
     # bool is an int subclass, but True as a step count is always a bug
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(f"{name} must be a whole number, not {value!r}")
-    if not isinstance(value, numbers.Integral) and not float(value).is_integer():
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if not float(value).is_integer():
         raise ValueError(f"{name} must be a whole number, not {value!r}")
-    return int(value)
+    return int(float(value))
 
 
 def _require_float(name: str, value: Any) -> float:
