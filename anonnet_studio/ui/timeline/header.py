@@ -35,12 +35,22 @@ class LaneHeaderColumn(QWidget):
         self._thumbnails: dict[str, QPixmap] = {}
         self._selected: str | None = None
         self._timecode = ""
+        self._has_leaks = False
         self.setMouseTracking(True)
 
-    def set_lanes(self, lanes: list[LaneInfo], thumbnails: dict[str, QPixmap]) -> None:
+    def set_lanes(
+        self, lanes: list[LaneInfo], thumbnails: dict[str, QPixmap], *, has_leaks: bool = False
+    ) -> None:
+        """`has_leaks`: an export's leak check flagged frames, so the strip needs its label
+        (a red word over an empty strip reads as a warning that is not there)."""
         self._lanes = list(lanes)
         self._thumbnails = dict(thumbnails)
+        self._has_leaks = has_leaks
         self.update()
+
+    @property
+    def shows_leak_label(self) -> bool:
+        return self._has_leaks
 
     def set_selected(self, identity_id: str | None) -> None:
         self._selected = identity_id
@@ -90,14 +100,15 @@ class LaneHeaderColumn(QWidget):
             int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft),
             self._timecode or "Timecode",
         )
-        leak_top = self._to_widget_y(RULER_HEIGHT)
-        painter.setPen(LEAK)
-        painter.setFont(_font(7))
-        painter.drawText(
-            QRect(8, leak_top - 1, self.width() - 12, int(LEAK_HEIGHT) + 3),
-            int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft),
-            "leaks",
-        )
+        if self._has_leaks:
+            leak_top = self._to_widget_y(RULER_HEIGHT)
+            painter.setPen(LEAK)
+            painter.setFont(_font(7))
+            painter.drawText(
+                QRect(8, leak_top - 1, self.width() - 12, int(LEAK_HEIGHT) + 3),
+                int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft),
+                "leaks",
+            )
         shot_top = self._to_widget_y(SHOT_TOP)
         painter.setPen(MUTED)
         painter.setFont(_font(8.5))

@@ -80,7 +80,8 @@ class TimelineView(QGraphicsView):
             for identity in project.identities:
                 if identity.thumbnail is not None:
                     thumbnails[identity.id] = pixmap_from_rgb(identity.thumbnail, THUMB)
-        self._header.set_lanes(self.timeline.lanes, thumbnails)
+        has_leaks = project is not None and bool(project.leak_frames)
+        self._header.set_lanes(self.timeline.lanes, thumbnails, has_leaks=has_leaks)
         if self._fit_to_width:
             self.fit_all()
         else:
@@ -104,6 +105,10 @@ class TimelineView(QGraphicsView):
 
     def set_selected_identity(self, identity_id: str | None) -> None:
         self._header.set_selected(identity_id)
+
+    @property
+    def header(self) -> LaneHeaderColumn:
+        return self._header
 
     # -- zoom -----------------------------------------------------------------------------
 
