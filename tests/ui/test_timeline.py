@@ -120,3 +120,16 @@ def test_zoom_out_is_limited_and_fit_shows_the_whole_video(qtbot, document, stat
     assert view.mapFromScene(QPointF(frames, 0)).x() <= view.viewport().width()
     view.zoom_by(1e6)
     assert view.pixels_per_frame == 48.0
+
+
+def test_double_clicking_a_span_jumps_to_its_first_frame(qtbot, document, state):
+    panel = _panel(qtbot, document, state)
+    view = panel.view
+    view.zoom_by(4.0)  # a few pixels per frame, so one frame off is visible
+    track = document.project.tracks[3]
+    span = next(s for s in _items(panel, SpanItem) if s.track_id == 3)
+    middle = span.rect().center()
+    view.centerOn(middle)
+    pos = view.mapFromScene(middle)
+    qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    assert state.frame == track.start_frame

@@ -18,7 +18,7 @@ from PySide6.QtGui import (
     QTransform,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QFrame, QGraphicsView, QMenu, QWidget
+from PySide6.QtWidgets import QFrame, QGraphicsRectItem, QGraphicsView, QMenu, QWidget
 
 from anonnet_studio.project.schema import Project
 from anonnet_studio.ui.icons import icon
@@ -197,8 +197,10 @@ class TimelineView(QGraphicsView):
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
         # Double-clicking a span jumps to where that person appears.
         item = self.itemAt(event.position().toPoint())
-        if item is not None and item.data(DOMAIN_KIND) in ("track", "shot"):
-            self.seek_requested.emit(int(item.boundingRect().left()))
+        if isinstance(item, QGraphicsRectItem) and item.data(DOMAIN_KIND) in ("track", "shot"):
+            # rect(), not boundingRect(): the bounding box adds half the pen width, which
+            # landed one frame before the span.
+            self.seek_requested.emit(round(item.rect().left()))
         super().mouseDoubleClickEvent(event)
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
