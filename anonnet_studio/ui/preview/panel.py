@@ -53,6 +53,9 @@ class PreviewPanel(QWidget):
         self._state = state
         self._frames = frames
         self._playback = playback
+        # The frame whose picture is on the canvas. While scrubbing it lags the playhead
+        # (the picture stays until the next one arrives); boxes must follow the picture.
+        self._shown_frame: int | None = None
         self.canvas = ComparisonCanvas(self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -73,7 +76,9 @@ class PreviewPanel(QWidget):
         state.region_selected.connect(lambda _r: self._update_overlays())
         playback.playing_changed.connect(self._on_playing_changed)
         self.canvas.box_drawn.connect(self._on_box_drawn)
-        self.canvas.box_edited.connect(lambda key, box: self.box_edited.emit(key, state.frame, box))
+        self.canvas.box_edited.connect(
+            lambda key, box: self.box_edited.emit(key, self.edited_frame, box)
+        )
         self.canvas.box_clicked.connect(self._on_box_clicked)
         self.canvas.tool_changed.connect(self._sync_tool_buttons)
         self._on_project_replaced()
@@ -163,9 +168,9 @@ class PreviewPanel(QWidget):
 
     def _on_box_drawn(self, tool: CanvasTool, box: object) -> None:
         if tool is CanvasTool.DRAW_FACE:
-            self.face_drawn.emit(self._state.frame, box)
+            self.face_drawn.emit(self.edited_frame, box)
         elif tool is CanvasTool.DRAW_REGION:
-            self.region_drawn.emit(self._state.frame, box)
+            self.region_drawn.emit(self.edited_frame, box)
 
     def _on_box_clicked(self, key: tuple[str, int]) -> None:
         kind, domain_id = key
@@ -235,6 +240,7 @@ class PreviewPanel(QWidget):
         self.slider.blockSignals(False)
         self.slider.setEnabled(project is not None)
         self.canvas.set_images(None, None)
+        self._shown_frame = None
         if project is None:
             self.canvas.set_message("Open a video or a project to begin.")
             self.audio_note.setText("")
@@ -270,13 +276,26 @@ class PreviewPanel(QWidget):
         if images.original is None and images.anonymized is None:
             return  # keep showing the previous frame until this one arrives
         self.canvas.set_images(images.original, images.anonymized, stale=images.anonymized_is_stale)
+        if frame != self._shown_frame:
+            self._shown_frame = frame
+            self._update_overlays()
+
+    @property
+    def shown_frame(self) -> int | None:
+        """The frame whose picture (and boxes) the canvas shows."""
+        return self._shown_frame
+
+    @property
+    def edited_frame(self) -> int:
+        """A box drawn or dragged on the canvas belongs to the picture the user sees."""
+        return self._state.frame if self._shown_frame is None else self._shown_frame
 
     def _update_overlays(self) -> None:
         project = self._document.project
-        if project is None:
+        frame = self._shown_frame
+        if project is None or frame is None:
             self.canvas.set_overlays([], QSize())
             return
-        frame = self._state.frame
         overlays = []
         for track in project.tracks_at(frame):
             box = track.box_at(frame)
