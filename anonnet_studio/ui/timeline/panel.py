@@ -101,6 +101,8 @@ class TimelinePanel(QWidget):
 
     def _on_identity_selected(self, identity_id: str | None) -> None:
         self.view.set_selected_identity(identity_id)
+        if identity_id is not None:
+            self.view.scroll_to_lane(identity_id)
 
     def _on_shot_selected(self, index: int | None) -> None:
         if index is not None:

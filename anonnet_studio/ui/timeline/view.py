@@ -30,6 +30,7 @@ from anonnet_studio.ui.timeline.scene import SHOT_TOP, TimelineScene
 
 MAX_PIXELS_PER_FRAME = 48.0
 ZOOM_STEP = 1.25
+LANE_MARGIN = 4  # pixels kept above or below a lane scrolled into view
 
 
 class TimelineView(QGraphicsView):
@@ -105,6 +106,28 @@ class TimelineView(QGraphicsView):
 
     def set_selected_identity(self, identity_id: str | None) -> None:
         self._header.set_selected(identity_id)
+
+    def scroll_to_lane(self, lane_id: str) -> None:
+        """Scroll vertically (only) so the lane is in view, e.g. after the person was picked
+        in the gallery; x stays where the user put it."""
+        lane = next((lane for lane in self.timeline.lanes if lane.identity_id == lane_id), None)
+        if lane is None:
+            return
+        top = self.mapFromScene(0, lane.top).y()
+        bottom = self.mapFromScene(0, lane.top + lane.height).y()
+        bar = self.verticalScrollBar()
+        if top < 0:
+            bar.setValue(bar.value() + top - LANE_MARGIN)
+        elif bottom > self.viewport().height():
+            bar.setValue(bar.value() + bottom - self.viewport().height() + LANE_MARGIN)
+
+    def lane_is_visible(self, lane_id: str) -> bool:
+        lane = next((lane for lane in self.timeline.lanes if lane.identity_id == lane_id), None)
+        if lane is None:
+            return False
+        top = self.mapFromScene(0, lane.top).y()
+        bottom = self.mapFromScene(0, lane.top + lane.height).y()
+        return top >= 0 and bottom <= self.viewport().height()
 
     @property
     def header(self) -> LaneHeaderColumn:
