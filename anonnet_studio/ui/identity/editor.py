@@ -132,10 +132,7 @@ class IdentityEditor(QWidget):
         self.attributes.show_identity(identity)
         self.generation.show_identity(project, identity)
         if identity is None or project is None:
-            self.name.setText("")
-            self.thumbnail.clear()
-            self.attention.hide()
-            self.summary.setText("Select a person in the gallery or the timeline.")
+            self._show_nobody()
             return
         self.name.setText(identity.name)
         if identity.thumbnail is not None:
@@ -154,11 +151,36 @@ class IdentityEditor(QWidget):
         )
         with QSignalBlocker(self.hidden):
             self.hidden.setChecked(identity.hidden)
+        # A kept person shows "Keep": their stored method (used again if they are hidden
+        # later) is not what the export does now, so it is shown but not offered.
+        shown = identity.method if identity.hidden else Method.KEEP
         with QSignalBlocker(self.method):
-            self.method.setCurrentIndex(max(0, self.method.findData(identity.method.value)))
+            self.method.setCurrentIndex(max(0, self.method.findData(shown.value)))
+        self.method.setEnabled(identity.hidden)
+        self.method.setToolTip(
+            "How this person is hidden in the export"
+            if identity.hidden
+            else "Kept visible: tick “Anonymize this person” to choose how to hide them"
+        )
+        self.margin.setEnabled(identity.hidden)
         with QSignalBlocker(self.margin):
             self.margin.setValue(round(identity.generation.mask_margin * 100))
         self.margin_value.setText(f"{round(identity.generation.mask_margin * 100)} %")
+
+    def _show_nobody(self) -> None:
+        """Nothing selected: empty, disabled fields, never the previous person's values."""
+        self.name.setText("")
+        self.thumbnail.clear()
+        self.attention.hide()
+        self.summary.setText("Select a person in the gallery or the timeline.")
+        with QSignalBlocker(self.hidden):
+            self.hidden.setChecked(False)
+        with QSignalBlocker(self.method):
+            self.method.setCurrentIndex(-1)
+        self.method.setToolTip("")
+        with QSignalBlocker(self.margin):
+            self.margin.setValue(0)
+        self.margin_value.setText("")
 
     def set_generation_available(self, available: bool, reason: str) -> None:
         self.generation.set_generation_available(available, reason)
