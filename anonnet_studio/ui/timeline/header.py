@@ -56,6 +56,11 @@ class LaneHeaderColumn(QWidget):
         self._selected = identity_id
         self.update()
 
+    @property
+    def selected_id(self) -> str | None:
+        """The lane drawn as selected."""
+        return self._selected
+
     def set_timecode(self, text: str) -> None:
         self._timecode = text
         self.update(QRect(0, 0, self.width(), int(RULER_HEIGHT)))
