@@ -147,6 +147,8 @@ class MainWindow(QMainWindow):
             lambda m: self.messenger.info("The face was lost before the shot ended", m)
         )
         self.autosave.failed.connect(lambda m: self.statusBar().showMessage(m, 10_000))
+        self.files.analysis_requested.connect(self.preview.show_analysing)
+        self.files.analysis_stopped.connect(self.preview.stop_analysing)
 
     def _add_dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)

@@ -3,6 +3,8 @@ transport bar (play, step, scrub slider, timecode)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -19,7 +21,14 @@ from anonnet_studio.ui.document import ProjectDocument
 from anonnet_studio.ui.editor_state import EditorState
 from anonnet_studio.ui.icons import icon
 from anonnet_studio.ui.preview.box_editing import CanvasTool
-from anonnet_studio.ui.preview.canvas import ComparisonCanvas, FaceOverlay, ViewMode
+from anonnet_studio.ui.preview.canvas import (
+    ANALYSING_TEXT,
+    FIRST_RUN_HINT,
+    RENDERING_TEXT,
+    ComparisonCanvas,
+    FaceOverlay,
+    ViewMode,
+)
 from anonnet_studio.ui.preview.frame_source import PreviewFrameSource
 from anonnet_studio.ui.preview.playback import PlaybackController
 from anonnet_studio.ui.timecode import frame_to_timecode
@@ -240,14 +249,31 @@ class PreviewPanel(QWidget):
         self.slider.blockSignals(False)
         self.slider.setEnabled(project is not None)
         self.canvas.set_images(None, None)
+        self.canvas.set_pending_text(RENDERING_TEXT)
         self._shown_frame = None
         if project is None:
-            self.canvas.set_message("Open a video or a project to begin.")
+            self.canvas.set_message(FIRST_RUN_HINT)
             self.audio_note.setText("")
             return
         self.canvas.set_message("Loading frame…")
         self.audio_note.setText("" if self._playback.has_audio else "(no audio output)")
         self._show_frame(self._state.frame)
+
+    def show_analysing(self, video: Path) -> None:
+        """While a video is analysed and no project is open, show its picture (the original;
+        the anonymized side says it comes after the analysis)."""
+        if self._document.project is not None:
+            return  # the open project stays on screen until the new one replaces it
+        self.canvas.set_message(f"Opening {video.name}…")
+        self.canvas.set_pending_text(ANALYSING_TEXT)
+        self._frames.show_video_without_project(video)
+
+    def stop_analysing(self) -> None:
+        """The analysis failed or was cancelled: back to the empty window."""
+        if self._frames.video_without_project is None or self._document.project is not None:
+            return
+        self._frames.show_video_without_project(None)
+        self._on_project_replaced()
 
     def _refresh(self) -> None:
         if self._document.project is not None:
@@ -268,6 +294,8 @@ class PreviewPanel(QWidget):
         self._update_overlays()
 
     def _on_frame_ready(self, frame: int) -> None:
+        if self._document.project is None and self._frames.video_without_project is None:
+            return  # a late frame of a closed project or a stopped analysis
         if frame == self._state.frame:
             self._paint_cached(frame)
 
