@@ -30,6 +30,7 @@ from anonnet_studio.ui.preview.frame_source import PreviewFrameSource
 from anonnet_studio.ui.preview.panel import PreviewPanel
 from anonnet_studio.ui.preview.playback import PlaybackController, make_clock
 from anonnet_studio.ui.settings import EditorSettings
+from anonnet_studio.ui.thumbnails import ThumbnailFiller
 from anonnet_studio.ui.timeline.panel import TimelinePanel
 from anonnet_studio.workers.requests import ConfigureRequest
 from anonnet_studio.workers.results import JobInfo
@@ -68,6 +69,7 @@ class MainWindow(QMainWindow):
         self.corrections = CorrectionController(
             self.document, self.state, self.worker, context.rng, self
         )
+        self.thumbnails = ThumbnailFiller(self.document, self.worker, self)
         # views
         self.preview = PreviewPanel(self.document, self.state, self.frames, self.playback, self)
         self.timeline = TimelinePanel(self.document, self.state, self)

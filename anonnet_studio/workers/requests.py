@@ -39,6 +39,7 @@ class JobKind(StrEnum):
     MODEL_STATUS = "models"
     WARM_UP = "warm-up"
     PROPAGATION = "propagation"  # handled in correction_jobs.py
+    THUMBNAIL = "thumbnail"  # handled in correction_jobs.py
 
 
 def frozen_array(array: np.ndarray) -> np.ndarray:
@@ -226,6 +227,24 @@ class PropagationRequest:
         return f"Following {what} from frame {self.seed_frame}"
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class ThumbnailRequest:
+    """A gallery picture of a person who has none (e.g. one made by a split): the face in
+    `box` at `frame_index` of the source video."""
+
+    kind: ClassVar[JobKind] = JobKind.THUMBNAIL
+    video_path: Path
+    identity_id: str
+    frame_index: int
+    box: np.ndarray  # (4,) full-frame pixels, frozen
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "box", frozen_array(np.asarray(self.box, np.float32)))
+
+    def describe(self) -> str:
+        return f"Making a thumbnail of {self.identity_id}"
+
+
 JobRequest = (
     ConfigureRequest
     | ModelStatusRequest
@@ -236,4 +255,5 @@ JobRequest = (
     | GenerationRequest
     | ExportRequest
     | PropagationRequest
+    | ThumbnailRequest
 )

@@ -112,3 +112,9 @@ class PropagationDone:
     stopped_early: bool  # the face was lost or vetoed before the shot ended
     message: str  # where and why it stopped, for the user
     thumbnail: np.ndarray | None = None  # of the face at the seed frame (faces only)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ThumbnailDone:
+    identity_id: str
+    thumbnail: np.ndarray  # RGB uint8

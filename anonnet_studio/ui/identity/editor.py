@@ -12,11 +12,13 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QSlider,
     QVBoxLayout,
     QWidget,
 )
 
+from anonnet_studio.project.attention import attention_reason, can_mark_checked
 from anonnet_studio.project.schema import Identity, Method
 from anonnet_studio.ui.document import ProjectDocument
 from anonnet_studio.ui.editor_state import EditorState
@@ -67,10 +69,16 @@ class IdentityEditor(QWidget):
         names.addWidget(self.summary)
         header.addLayout(names, 1)
         layout.addLayout(header)
+        attention_row = QHBoxLayout()
         self.attention = QLabel(self)
         self.attention.setObjectName("Attention")
         self.attention.setWordWrap(True)
-        layout.addWidget(self.attention)
+        attention_row.addWidget(self.attention, 1)
+        self.mark_checked = QPushButton("Mark checked", self)
+        self.mark_checked.setToolTip("I looked: this is one person and is hidden as it should be")
+        self.mark_checked.clicked.connect(lambda: self._edit("needs_attention", False))
+        attention_row.addWidget(self.mark_checked)
+        layout.addLayout(attention_row)
 
         form = QFormLayout()
         self.hidden = QCheckBox("Anonymize this person", self)
@@ -144,11 +152,10 @@ class IdentityEditor(QWidget):
             f"{identity.id} · {len(tracks)} track(s) in shot(s) {', '.join(map(str, shots))} · "
             f"{frames} frames on screen"
         )
-        self.attention.setVisible(identity.needs_attention)
-        self.attention.setText(
-            "Needs attention: split off from another person, or its synthetic face is still "
-            "recognisable (blurred until fixed)."
-        )
+        reason = attention_reason(identity)
+        self.attention.setVisible(bool(reason))
+        self.attention.setText(f"Needs attention. {reason}")
+        self.mark_checked.setVisible(can_mark_checked(identity))
         with QSignalBlocker(self.hidden):
             self.hidden.setChecked(identity.hidden)
         # A kept person shows "Keep": their stored method (used again if they are hidden
@@ -172,6 +179,7 @@ class IdentityEditor(QWidget):
         self.name.setText("")
         self.thumbnail.clear()
         self.attention.hide()
+        self.mark_checked.hide()
         self.summary.setText("Select a person in the gallery or the timeline.")
         with QSignalBlocker(self.hidden):
             self.hidden.setChecked(False)

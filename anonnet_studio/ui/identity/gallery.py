@@ -19,6 +19,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QDragMoveEvent, QDropEvent, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 
+from anonnet_studio.project.attention import attention_reason
 from anonnet_studio.project.render_plan import effective_method
 from anonnet_studio.project.schema import Identity, Method
 from anonnet_studio.ui.document import ProjectDocument
@@ -161,7 +162,7 @@ class IdentityListModel(QAbstractListModel):
         state = f"hidden with {method.value}" if method.hides else "kept visible"
         lines = [f"{identity.name} ({identity.id}): {state}", f"{len(identity.track_ids)} track(s)"]
         if identity.needs_attention:
-            lines.append("Needs attention: check this person before exporting.")
+            lines.append("Needs attention. " + attention_reason(identity))
         lines.append("Drag onto another person to merge them.")
         return "\n".join(lines)
 

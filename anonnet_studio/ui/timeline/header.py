@@ -3,9 +3,9 @@ whether the person is hidden (and how) or kept."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRect, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPixmap
-from PySide6.QtWidgets import QGraphicsView, QWidget
+from PySide6.QtCore import QEvent, QRect, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QHelpEvent, QMouseEvent, QPainter, QPaintEvent, QPixmap
+from PySide6.QtWidgets import QGraphicsView, QToolTip, QWidget
 
 from anonnet_studio.project.schema import Method
 from anonnet_studio.ui.icons import icon, method_icon
@@ -71,6 +71,22 @@ class LaneHeaderColumn(QWidget):
             if top <= y < top + lane.height:
                 return lane
         return None
+
+    def lane_tooltip(self, lane: LaneInfo) -> str:
+        if lane.kind == "region":
+            return f"{lane.name}: region, {lane.method}"
+        state = f"hidden with {lane.method}" if lane.hidden else "kept visible"
+        return f"{lane.name}: {state}" + (f"\n{lane.note}" if lane.note else "")
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            lane = self.lane_at(event.pos().y())
+            if lane is None:
+                QToolTip.hideText()
+            else:
+                QToolTip.showText(event.globalPos(), self.lane_tooltip(lane), self)
+            return True
+        return super().event(event)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         lane = self.lane_at(int(event.position().y()))

@@ -8,6 +8,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QRectF
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
 
+from anonnet_studio.project.attention import attention_reason
 from anonnet_studio.project.render_plan import effective_method
 from anonnet_studio.project.schema import Identity, Project, RedactionRegion
 from anonnet_studio.ui.timeline.items import (
@@ -46,6 +47,7 @@ class LaneInfo:
     method: str  # the method the export uses (after fallbacks)
     needs_attention: bool
     kind: str = "person"  # or "region" (a region that is not a face; identity_id "R<id>")
+    note: str = ""  # why the lane is flagged, for its tooltip
 
 
 def frame_runs(frames: list[int] | np.ndarray) -> list[tuple[int, int]]:
@@ -161,6 +163,7 @@ class TimelineScene(QGraphicsScene):
                 hidden=method.hides,
                 method=method.value,
                 needs_attention=identity.needs_attention,
+                note=attention_reason(identity),
             )
         )
         self.addItem(LaneBackgroundItem(self.frame_count, top, LANE_HEIGHT, row % 2 == 1))
