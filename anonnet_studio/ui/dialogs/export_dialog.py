@@ -281,6 +281,8 @@ class ExportDialog(QDialog):
         """Grow (never shrink) to the height the layout prefers at this width: a dialog at
         its minimum height squeezes every field to its minimum to make room for text."""
         layout = self.layout()
+        if layout is None:
+            return
         layout.activate()
         wanted = layout.totalSizeHint().height()
         if layout.hasHeightForWidth():
