@@ -56,6 +56,9 @@ class EditorActions:
         self.first_frame = add("&First frame", "Home", "to-start")
         self.last_frame = add("&Last frame", "End", "to-end")
         self.cancel_job = add("&Cancel running job", "Ctrl+.", "cancel")
+        # Help
+        self.shortcuts = add("&Keyboard shortcuts", "F1")
+        self.getting_started = add("&Getting started")
         self.project_actions = (self.save, self.save_as, self.export, self.close_project)
 
     def build_menus(self) -> None:
@@ -90,6 +93,12 @@ class EditorActions:
                 play_menu.addSeparator()
             else:
                 play_menu.addAction(item)
+
+    def build_help_menu(self) -> None:
+        """Built last, after the other parts of the editor added their menus."""
+        help_menu = self._window.menuBar().addMenu("&Help")
+        help_menu.addAction(self.shortcuts)
+        help_menu.addAction(self.getting_started)
 
     def build_toolbar(self) -> QToolBar:
         toolbar = QToolBar("Main", self._window)

@@ -20,6 +20,7 @@ from anonnet_studio.ui.correction.review_panel import ReviewPanel
 from anonnet_studio.ui.dialogs.export_dialog import ExportDialog, open_folder
 from anonnet_studio.ui.dialogs.messages import Answer, DialogMessenger
 from anonnet_studio.ui.dialogs.settings_dialog import SettingsDialog
+from anonnet_studio.ui.dialogs.shortcuts_dialog import ShortcutsDialog, shortcut_entries
 from anonnet_studio.ui.document import ProjectDocument
 from anonnet_studio.ui.editor_state import EditorState
 from anonnet_studio.ui.file_controller import FileController, is_openable
@@ -36,6 +37,16 @@ from anonnet_studio.workers.requests import ConfigureRequest
 from anonnet_studio.workers.results import JobInfo
 
 APP_TITLE = "AnonNET Studio"
+GETTING_STARTED = (
+    "1. Open a video (File ▸ Open, or drop it on the window): the analysis starts by itself "
+    "and finds every person.\n"
+    "2. Pick a person in the gallery or the timeline and choose how they are hidden, or "
+    "keep them visible.\n"
+    "3. Check the preview (Space plays, J/K/L shuttle) and the Review panel.\n"
+    "4. Export (Ctrl+E): every exported frame is checked for faces, and an audit report "
+    "is written next to the video.\n"
+    "Help ▸ Keyboard shortcuts (F1) lists every key."
+)
 
 
 class MainWindow(QMainWindow):
@@ -87,12 +98,14 @@ class MainWindow(QMainWindow):
         self.job_status = JobStatusWidget(self.worker, self)
         self.statusBar().addPermanentWidget(self.job_status)
         self.export_dialog: ExportDialog | None = None
+        self.shortcuts_dialog: ShortcutsDialog | None = None
 
         self.actions_ = EditorActions(self, self.document.undo_stack)
         self.actions_.build_menus()
         self.addToolBar(self.actions_.build_toolbar())
         self.correction_actions = CorrectionActions(self)
         self.correction_actions.build_menu()
+        self.actions_.build_help_menu()
         self.correction_menus = CorrectionMenus(self.document, self.state, self.corrections, self)
         self.timeline.view.menu_extender = self.correction_menus.extend
         self._connect()
@@ -126,6 +139,10 @@ class MainWindow(QMainWindow):
         a.first_frame.triggered.connect(lambda: state.set_frame(0))
         a.last_frame.triggered.connect(lambda: state.set_frame(state.frame_count - 1))
         a.cancel_job.triggered.connect(self.job_status.cancel_current)
+        a.shortcuts.triggered.connect(self.show_shortcuts)
+        a.getting_started.triggered.connect(
+            lambda: self.messenger.info("Getting started", GETTING_STARTED)
+        )
 
         self.document.project_replaced.connect(self._on_project_replaced)
         self.document.modified_changed.connect(lambda _m: self._update_title())
@@ -191,6 +208,13 @@ class MainWindow(QMainWindow):
         self.export_dialog.show()
         self.export_dialog.raise_()
         return self.export_dialog
+
+    def show_shortcuts(self) -> ShortcutsDialog:
+        dialog = ShortcutsDialog(shortcut_entries(self), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        self.shortcuts_dialog = dialog
+        return dialog
 
     def show_settings_dialog(self) -> None:
         dialog = SettingsDialog(self.settings, self)
