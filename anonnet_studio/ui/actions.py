@@ -38,8 +38,11 @@ class EditorActions:
         self.generate_all = add(
             "&Generate synthetic faces for everyone", "Ctrl+Shift+G", "regenerate"
         )
+        self.models = add("&Models…")
+        self.models.setStatusTip("Which models are installed; download the missing ones")
         self._project_open = False
         self._generation_available = False
+        self._generation_reason = ""
         # View
         self.zoom_fit = add("&Fit timeline", "Ctrl+0", "zoom-fit")
         self.zoom_in = add("Zoom timeline &in", "Ctrl+=")
@@ -79,6 +82,8 @@ class EditorActions:
         tools_menu = bar.addMenu("&Tools")
         tools_menu.setToolTipsVisible(True)  # the disabled action explains why
         tools_menu.addAction(self.generate_all)
+        tools_menu.addSeparator()
+        tools_menu.addAction(self.models)
         view_menu = bar.addMenu("&View")
         for action in (self.zoom_fit, self.zoom_in, self.zoom_out):
             view_menu.addAction(action)
@@ -131,17 +136,29 @@ class EditorActions:
         for action in self.project_actions:
             action.setEnabled(is_open)
         self._project_open = is_open
-        self.generate_all.setEnabled(is_open and self._generation_available)
+        self._update_generate_all()
 
     def set_generation_available(self, available: bool, reason: str) -> None:
         """Follow the generator's model check (the same one the Regenerate button uses)."""
         self._generation_available = available
+        self._generation_reason = reason
+        self._update_generate_all()
+
+    def _update_generate_all(self) -> None:
+        """Enabled or not, the action says why in its tooltip and in the status bar."""
+        available = self._generation_available
         self.generate_all.setEnabled(self._project_open and available)
-        self.generate_all.setToolTip(
-            "Generate a new synthetic face for every anonymized person using the synthetic method"
-            if available
-            else reason
-        )
+        if not available:
+            reason = self._generation_reason + " (Tools ▸ Models…)"
+        elif not self._project_open:
+            reason = "Open a video or a project first."
+        else:
+            reason = (
+                "Generate a new synthetic face for every anonymized person using the "
+                "synthetic method"
+            )
+        self.generate_all.setToolTip(reason)
+        self.generate_all.setStatusTip(reason)
 
     def _action(self, text: str, shortcut: object = None, icon_name: str | None = None) -> QAction:
         action = QAction(text, self._window)

@@ -19,6 +19,7 @@ from anonnet_studio.ui.correction.regions_panel import RegionsPanel
 from anonnet_studio.ui.correction.review_panel import ReviewPanel
 from anonnet_studio.ui.dialogs.export_dialog import ExportDialog, open_folder
 from anonnet_studio.ui.dialogs.messages import Answer, DialogMessenger
+from anonnet_studio.ui.dialogs.models_dialog import ModelsDialog
 from anonnet_studio.ui.dialogs.settings_dialog import SettingsDialog
 from anonnet_studio.ui.dialogs.shortcuts_dialog import ShortcutsDialog, shortcut_entries
 from anonnet_studio.ui.document import ProjectDocument
@@ -99,6 +100,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.job_status)
         self.export_dialog: ExportDialog | None = None
         self.shortcuts_dialog: ShortcutsDialog | None = None
+        self.models_dialog: ModelsDialog | None = None
 
         self.actions_ = EditorActions(self, self.document.undo_stack)
         self.actions_.build_menus()
@@ -124,6 +126,7 @@ class MainWindow(QMainWindow):
         a.close_project.triggered.connect(self.files.close_project)
         a.quit.triggered.connect(self.close)
         a.settings.triggered.connect(self.show_settings_dialog)
+        a.models.triggered.connect(self.show_models_dialog)
         a.generate_all.triggered.connect(self.generation.generate_all)
         a.zoom_fit.triggered.connect(self.timeline.view.fit_all)
         a.zoom_in.triggered.connect(lambda: self.timeline.view.zoom_by(1.25))
@@ -208,6 +211,14 @@ class MainWindow(QMainWindow):
         self.export_dialog.show()
         self.export_dialog.raise_()
         return self.export_dialog
+
+    def show_models_dialog(self) -> ModelsDialog:
+        if self.models_dialog is None or not self.models_dialog.downloading:
+            self.models_dialog = ModelsDialog(self.worker, self.messenger, self)
+            self.models_dialog.models_changed.connect(self.generation.refresh_availability)
+        self.models_dialog.show()
+        self.models_dialog.raise_()
+        return self.models_dialog
 
     def show_shortcuts(self) -> ShortcutsDialog:
         dialog = ShortcutsDialog(shortcut_entries(self), self)

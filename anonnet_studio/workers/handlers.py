@@ -21,6 +21,7 @@ from anonnet_studio.core.progress import CancelToken, Progress, ProgressCallback
 from anonnet_studio.project.backends import choice_for_project
 from anonnet_studio.project.synthetic_faces import GeneratedFace
 from anonnet_studio.workers.correction_jobs import CORRECTION_HANDLERS
+from anonnet_studio.workers.model_jobs import MODEL_HANDLERS
 from anonnet_studio.workers.requests import (
     AnalysisRequest,
     ConfigureRequest,
@@ -285,4 +286,5 @@ _HANDLERS: dict[type, Handler] = {
     GenerationRequest: generate,
     ExportRequest: export,
     **CORRECTION_HANDLERS,
+    **MODEL_HANDLERS,
 }

@@ -40,6 +40,8 @@ class JobKind(StrEnum):
     WARM_UP = "warm-up"
     PROPAGATION = "propagation"  # handled in correction_jobs.py
     THUMBNAIL = "thumbnail"  # handled in correction_jobs.py
+    MODEL_LIST = "model-list"  # handled in model_jobs.py
+    MODEL_DOWNLOAD = "model-download"  # handled in model_jobs.py
 
 
 def frozen_array(array: np.ndarray) -> np.ndarray:
@@ -245,6 +247,28 @@ class ThumbnailRequest:
         return f"Making a thumbnail of {self.identity_id}"
 
 
+@dataclass(frozen=True, slots=True)
+class ModelListRequest:
+    """Every model of the manifest: whether it is installed, where, and where it is looked
+    for (the Models dialog)."""
+
+    kind: ClassVar[JobKind] = JobKind.MODEL_LIST
+
+    def describe(self) -> str:
+        return "Listing models"
+
+
+@dataclass(frozen=True, slots=True)
+class ModelDownloadRequest:
+    """Download these models through the model manager (the user accepted their licences)."""
+
+    kind: ClassVar[JobKind] = JobKind.MODEL_DOWNLOAD
+    names: tuple[str, ...]
+
+    def describe(self) -> str:
+        return "Downloading " + ", ".join(self.names)
+
+
 JobRequest = (
     ConfigureRequest
     | ModelStatusRequest
@@ -256,4 +280,6 @@ JobRequest = (
     | ExportRequest
     | PropagationRequest
     | ThumbnailRequest
+    | ModelListRequest
+    | ModelDownloadRequest
 )
