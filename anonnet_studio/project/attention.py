@@ -4,7 +4,7 @@ synthetic face that failed the anonymity check."""
 
 from __future__ import annotations
 
-from anonnet_studio.project.schema import Identity
+from anonnet_studio.project.schema import Identity, Method
 
 SPLIT_REASON = (
     "Split off from another person: check that every face in this lane is one person and "
@@ -37,3 +37,12 @@ def can_mark_checked(identity: Identity) -> bool:
     """A split person may be cleared by the user once they looked. A failed synthetic face
     may not: clearing it would let a recognisable face into the export."""
     return identity.needs_attention and not failed_synthetic_face(identity)
+
+
+MODELS_MISSING_NOTE = "Shown blurred: synthetic-face models not installed (Tools ▸ Models…)."
+
+
+def shown_blurred_for_models(identity: Identity, synthetic_unavailable: bool) -> bool:
+    """A hidden person set to "Synthetic face" while the synthetic models are missing: the
+    editor and the export blur them, and every view says why."""
+    return synthetic_unavailable and identity.hidden and identity.method == Method.SYNTHETIC

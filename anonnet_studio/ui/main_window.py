@@ -159,6 +159,8 @@ class MainWindow(QMainWindow):
             self.identities.editor.set_generation_available
         )
         self.generation.availability_changed.connect(a.set_generation_available)
+        self.generation.availability_changed.connect(lambda *_: self._show_model_state())
+        self.preview.models_requested.connect(self.show_models_dialog)
         self.identities.editor.generation.candidate_chosen.connect(self.generation.choose_candidate)
         self.worker.job_failed.connect(self._on_job_failed)
         self.correction_actions.bind(
@@ -191,6 +193,14 @@ class MainWindow(QMainWindow):
         self.correction_actions.set_project_open(project is not None)
         self.playback.set_source(Path(project.source.path) if project else None)
         self._update_title()
+
+    def _show_model_state(self) -> None:
+        """Synthetic people are shown blurred while their models are missing: say so on the
+        preview, the lanes and the gallery."""
+        missing = self.generation.models_missing()
+        self.preview.set_synthetic_unavailable(missing)
+        self.timeline.set_synthetic_unavailable(missing)
+        self.identities.model.set_synthetic_unavailable(missing)
 
     def _update_title(self) -> None:
         self.setWindowTitle(f"{self.document.display_name()}[*] — {APP_TITLE}")

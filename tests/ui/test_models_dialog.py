@@ -6,10 +6,14 @@ from __future__ import annotations
 import threading
 
 import pytest
+from PySide6.QtCore import Qt
 
 from anonnet_studio.core.models import ModelManager
+from anonnet_studio.project.attention import MODELS_MISSING_NOTE
+from anonnet_studio.project.schema import Method
 from anonnet_studio.ui.dialogs.messages import Answer, RecordingMessenger
 from anonnet_studio.ui.dialogs.models_dialog import ModelsDialog
+from anonnet_studio.ui.preview.banner import BANNER_TEXT
 from anonnet_studio.workers.requests import ComputeConfig
 from anonnet_studio.workers.services import ComputeServices
 from anonnet_studio.workers.worker import ComputeWorker
@@ -20,6 +24,7 @@ from tests.core.models.download_support import (
     random_bytes,
     sha256_of,
 )
+from tests.project.factories import make_demo_project
 
 PAYLOAD = random_bytes(900_000)
 PATH = "/files/tiny.bin"
@@ -110,3 +115,22 @@ def test_tools_menu_opens_models_and_a_disabled_item_says_why(qtbot, window):
     qtbot.waitUntil(lambda: "not installed" in action.toolTip(), timeout=20_000)
     assert not action.isEnabled()
     assert action.statusTip() == action.toolTip() and "Tools ▸ Models" in action.toolTip()
+
+
+def test_a_synthetic_person_without_models_is_said_blurred_everywhere(qtbot, window):
+    window.document.set_project(make_demo_project())  # P1 uses the synthetic method
+    qtbot.waitUntil(window.generation.models_missing, timeout=20_000)  # empty model folder
+    banner = window.preview.banner
+    assert banner.isVisibleTo(window) and BANNER_TEXT in banner.label.text()
+    assert "Person 1" in banner.label.text()
+    lane = next(x for x in window.timeline.view.timeline.lanes if x.identity_id == "P1")
+    assert lane.models_missing and lane.method == "blur" and MODELS_MISSING_NOTE in lane.note
+    row = window.identities.model.row_of("P1")
+    tooltip = window.identities.model.index(row).data(Qt.ItemDataRole.ToolTipRole)
+    assert "hidden with blur" in tooltip and MODELS_MISSING_NOTE in tooltip
+    others = [x for x in window.timeline.view.timeline.lanes if x.identity_id != "P1"]
+    assert not any(x.models_missing for x in others)
+    banner.button.click()
+    assert window.models_dialog is not None and window.models_dialog.isVisible()
+    window.document.set_field("P1", "method", Method.BLUR)  # no synthetic person left
+    assert not banner.isVisibleTo(window)

@@ -16,10 +16,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from anonnet_studio.project.attention import shown_blurred_for_models
 from anonnet_studio.project.render_plan import effective_method
 from anonnet_studio.ui.document import ProjectDocument
 from anonnet_studio.ui.editor_state import EditorState
 from anonnet_studio.ui.icons import icon
+from anonnet_studio.ui.preview.banner import ModelsBanner
 from anonnet_studio.ui.preview.box_editing import CanvasTool
 from anonnet_studio.ui.preview.canvas import (
     ANALYSING_TEXT,
@@ -48,6 +50,7 @@ class PreviewPanel(QWidget):
     face_drawn = Signal(int, object)  # frame, (x0, y0, x1, y1) video pixels
     region_drawn = Signal(int, object)  # frame, box
     box_edited = Signal(object, int, object)  # ("track" | "region", id), frame, box
+    models_requested = Signal()  # the banner's button: open the Models dialog
 
     def __init__(
         self,
@@ -65,11 +68,15 @@ class PreviewPanel(QWidget):
         # The frame whose picture is on the canvas. While scrubbing it lags the playhead
         # (the picture stays until the next one arrives); boxes must follow the picture.
         self._shown_frame: int | None = None
+        self._synthetic_unavailable = False
         self.canvas = ComparisonCanvas(self)
+        self.banner = ModelsBanner(self)
+        self.banner.models_requested.connect(self.models_requested)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.addLayout(self._build_toolbar())
+        layout.addWidget(self.banner)
         layout.addWidget(self.canvas, 1)
         layout.addLayout(self._build_transport())
 
@@ -79,6 +86,8 @@ class PreviewPanel(QWidget):
         document.project_replaced.connect(self._on_project_replaced)
         document.render_changed.connect(self._refresh)
         document.identity_changed.connect(lambda *_: self._update_overlays())
+        document.identity_changed.connect(lambda *_: self._update_banner())
+        document.identities_changed.connect(self._update_banner)
         document.tracks_changed.connect(lambda _ids: self._update_overlays())
         document.regions_changed.connect(self._update_overlays)
         state.track_selected.connect(lambda _t: self._update_overlays())
@@ -251,6 +260,7 @@ class PreviewPanel(QWidget):
         self.canvas.set_images(None, None)
         self.canvas.set_pending_text(RENDERING_TEXT)
         self._shown_frame = None
+        self._update_banner()
         if project is None:
             self.canvas.set_message(FIRST_RUN_HINT)
             self.audio_note.setText("")
@@ -258,6 +268,19 @@ class PreviewPanel(QWidget):
         self.canvas.set_message("Loading frame…")
         self.audio_note.setText("" if self._playback.has_audio else "(no audio output)")
         self._show_frame(self._state.frame)
+
+    def set_synthetic_unavailable(self, unavailable: bool) -> None:
+        """The synthetic-face models are missing (after the worker's check)."""
+        self._synthetic_unavailable = unavailable
+        self._update_banner()
+
+    def _update_banner(self) -> None:
+        project = self._document.project
+        people = [] if project is None else [
+            i.name for i in project.identities
+            if shown_blurred_for_models(i, self._synthetic_unavailable)
+        ]  # fmt: skip
+        self.banner.show_people(people)
 
     def show_analysing(self, video: Path) -> None:
         """While a video is analysed and no project is open, show its picture (the original;

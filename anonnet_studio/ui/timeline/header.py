@@ -168,6 +168,9 @@ class LaneHeaderColumn(QWidget):
         painter.setFont(_font(8))
         painter.setPen(QColor("#8ce99a") if not lane.hidden else MUTED)
         status = lane.method.capitalize() if lane.hidden else "Kept visible"
+        if lane.models_missing:
+            status += " (models missing)"
+            painter.setPen(QColor("#fcc419"))
         if lane.kind == "region":
             status = f"Region · {lane.method}"
         painter.drawText(

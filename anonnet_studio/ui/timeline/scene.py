@@ -8,7 +8,11 @@ import numpy as np
 from PySide6.QtCore import QObject, QRectF
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
 
-from anonnet_studio.project.attention import attention_reason
+from anonnet_studio.project.attention import (
+    MODELS_MISSING_NOTE,
+    attention_reason,
+    shown_blurred_for_models,
+)
 from anonnet_studio.project.render_plan import effective_method
 from anonnet_studio.project.schema import Identity, Project, RedactionRegion
 from anonnet_studio.ui.timeline.items import (
@@ -48,6 +52,7 @@ class LaneInfo:
     needs_attention: bool
     kind: str = "person"  # or "region" (a region that is not a face; identity_id "R<id>")
     note: str = ""  # why the lane is flagged, for its tooltip
+    models_missing: bool = False  # synthetic, shown blurred: the models are not installed
 
 
 def frame_runs(frames: list[int] | np.ndarray) -> list[tuple[int, int]]:
@@ -71,6 +76,7 @@ class TimelineScene(QGraphicsScene):
         self.fps = 30.0
         self.playhead: PlayheadItem | None = None
         self._frame = 0
+        self._synthetic_unavailable = False
 
     @property
     def content_height(self) -> float:
@@ -101,8 +107,17 @@ class TimelineScene(QGraphicsScene):
             )
         )  # fmt: skip
 
-    def rebuild(self, project: Project | None, frame_count: int, fps: float) -> None:
-        """Throw every item away and build them again from `project`."""
+    def rebuild(
+        self,
+        project: Project | None,
+        frame_count: int,
+        fps: float,
+        *,
+        synthetic_unavailable: bool = False,
+    ) -> None:
+        """Throw every item away and build them again from `project`; with
+        `synthetic_unavailable` synthetic people show as blurred, with the reason."""
+        self._synthetic_unavailable = synthetic_unavailable
         self.clear()
         self.lanes = []
         self.playhead = None
@@ -152,7 +167,11 @@ class TimelineScene(QGraphicsScene):
 
     def _add_lane(self, project: Project, identity: Identity, row: int) -> None:
         top = LANES_TOP + row * (LANE_HEIGHT + LANE_GAP)
-        method = effective_method(identity)
+        unavailable = self._synthetic_unavailable
+        method = effective_method(identity, frozenset() if unavailable else None)
+        notes = [attention_reason(identity)]
+        if shown_blurred_for_models(identity, unavailable):
+            notes.append(MODELS_MISSING_NOTE)
         self.lanes.append(
             LaneInfo(
                 identity_id=identity.id,
@@ -163,7 +182,8 @@ class TimelineScene(QGraphicsScene):
                 hidden=method.hides,
                 method=method.value,
                 needs_attention=identity.needs_attention,
-                note=attention_reason(identity),
+                note="\n".join(n for n in notes if n),
+                models_missing=shown_blurred_for_models(identity, unavailable),
             )
         )
         self.addItem(LaneBackgroundItem(self.frame_count, top, LANE_HEIGHT, row % 2 == 1))

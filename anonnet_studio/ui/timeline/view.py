@@ -69,11 +69,20 @@ class TimelineView(QGraphicsView):
 
     # -- content --------------------------------------------------------------------------
 
-    def rebuild(self, project: Project | None, frame_count: int, fps: float) -> None:
+    def rebuild(
+        self,
+        project: Project | None,
+        frame_count: int,
+        fps: float,
+        *,
+        synthetic_unavailable: bool = False,
+    ) -> None:
         """Rebuild every item from the document (cheap: one item per shot and track)."""
         self._syncing_selection = True
         try:
-            self.timeline.rebuild(project, frame_count, fps)
+            self.timeline.rebuild(
+                project, frame_count, fps, synthetic_unavailable=synthetic_unavailable
+            )
         finally:
             self._syncing_selection = False
         thumbnails: dict[str, QPixmap] = {}
