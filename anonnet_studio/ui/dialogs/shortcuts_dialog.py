@@ -105,7 +105,10 @@ class ShortcutsDialog(QDialog):
         shown = []
         for g in range(self.tree.topLevelItemCount()):
             group = self.tree.topLevelItem(g)
+            if group is None:
+                continue
             for c in range(group.childCount()):
                 child = group.child(c)
-                shown.append((group.text(0), child.text(0), child.text(1)))
+                if child is not None:
+                    shown.append((group.text(0), child.text(0), child.text(1)))
         return shown
