@@ -11,6 +11,16 @@ from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar, QToolButton
 
 from anonnet_studio.ui.icons import icon
 
+NO_PROJECT_REASON = "Open a video or a project first (File ▸ Open, or drop a video here)."
+
+
+def set_enabled_with_reason(action: QAction, enabled: bool, reason: str) -> None:
+    """Enable or disable `action`; a disabled one says why as its tooltip and status tip
+    (an enabled one goes back to its own text)."""
+    action.setEnabled(enabled)
+    action.setToolTip("" if enabled else reason)
+    action.setStatusTip("" if enabled else reason)
+
 
 class EditorActions:
     """Builds every action once; the main window connects their `triggered` signals."""
@@ -67,6 +77,7 @@ class EditorActions:
     def build_menus(self) -> None:
         bar = self._window.menuBar()
         file_menu = bar.addMenu("&File")
+        file_menu.setToolTipsVisible(True)  # disabled actions explain why
         file_menu.addAction(self.open)
         file_menu.addMenu(self.recent_menu)
         file_menu.addSeparator()
@@ -134,7 +145,7 @@ class EditorActions:
 
     def set_project_open(self, is_open: bool) -> None:
         for action in self.project_actions:
-            action.setEnabled(is_open)
+            set_enabled_with_reason(action, is_open, NO_PROJECT_REASON)
         self._project_open = is_open
         self._update_generate_all()
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from PySide6.QtGui import QAction, QKeySequence
 
+from anonnet_studio.ui.actions import NO_PROJECT_REASON
 from anonnet_studio.ui.dialogs.shortcuts_dialog import plain_text, shortcut_entries
 from anonnet_studio.ui.preview.canvas import FIRST_RUN_HINT
+from tests.project.factories import make_demo_project
 
 
 def test_f1_opens_a_sheet_of_every_shortcut_the_window_has(qtbot, window):
@@ -46,3 +48,13 @@ def test_the_empty_window_says_how_to_begin(qtbot, window):
     window.actions_.getting_started.trigger()
     ((title, text),) = window.messenger.infos
     assert title == "Getting started" and "drop it on the window" in text
+
+
+def test_disabled_menu_items_say_why_until_a_project_is_open(qtbot, window):
+    for action in (window.actions_.export, window.correction_actions.add_face):
+        assert not action.isEnabled()
+        assert action.toolTip() == action.statusTip() == NO_PROJECT_REASON
+    window.document.set_project(make_demo_project())
+    for action in (window.actions_.export, window.correction_actions.add_face):
+        assert action.isEnabled() and action.statusTip() == ""
+        assert NO_PROJECT_REASON not in action.toolTip()
