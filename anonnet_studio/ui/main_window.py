@@ -34,7 +34,7 @@ from anonnet_studio.ui.preview.playback import PlaybackController, make_clock
 from anonnet_studio.ui.settings import EditorSettings
 from anonnet_studio.ui.thumbnails import ThumbnailFiller
 from anonnet_studio.ui.timeline.panel import TimelinePanel
-from anonnet_studio.workers.requests import ConfigureRequest
+from anonnet_studio.workers.requests import ConfigureRequest, JobKind
 from anonnet_studio.workers.results import JobInfo
 
 APP_TITLE = "AnonNET Studio"
@@ -207,6 +207,9 @@ class MainWindow(QMainWindow):
         self.setWindowModified(self.document.is_modified())
 
     def _on_job_failed(self, job: JobInfo, message: str) -> None:
+        if job.kind is JobKind.THUMBNAIL:  # a missing picture is no reason for a dialog
+            self.statusBar().showMessage(f"{job.description} failed: {message}", 10_000)
+            return
         self.messenger.error(f"{job.description} failed", message)
 
     # -- dialogs --------------------------------------------------------------------------

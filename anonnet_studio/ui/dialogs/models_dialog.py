@@ -26,6 +26,7 @@ from anonnet_studio.workers.results import JobInfo, JobProgress, ModelList, Mode
 from anonnet_studio.workers.worker import ComputeWorker
 
 COLUMNS = ("Model", "Status", "Size", "Licence", "Where")
+LICENCE_WIDTH = 240
 
 
 class ModelsDialog(QDialog):
@@ -187,21 +188,25 @@ class ModelsDialog(QDialog):
             item = QTreeWidgetItem(
                 self.table, [row.name, status, format_bytes(row.size), licence, where]
             )
-            tip = f"{row.purpose}\nLooked for in:\n" + "\n".join(f"  {p}" for p in row.looked_in)
+            tip = f"{row.purpose}\nLicence: {licence}\nLooked for in:\n" + "\n".join(
+                f"  {p}" for p in row.looked_in
+            )
             if row.installed:
                 tip += f"\nLoaded from {row.location}"
             for column in range(len(COLUMNS)):
                 item.setToolTip(column, tip)
             item.setForeground(1, Qt.GlobalColor.green if row.installed else Qt.GlobalColor.yellow)
-        for column in range(len(COLUMNS) - 1):
+        for column in range(3):
             self.table.resizeColumnToContents(column)
+        self.table.setColumnWidth(3, LICENCE_WIDTH)  # long licences elide; full in tooltip
         missing = [r for r in models.rows if not r.installed]
         if not missing:
             self.status.setText("Every model is installed.")
         elif not self.downloading:
-            self.status.setText(
-                f"{len(missing)} model(s) missing: {', '.join(r.name for r in missing)}."
-            )
+            text = f"{len(missing)} model(s) missing (hover one for where it is looked for)."
+            if models.offline:
+                text += " Offline mode is on (Settings), so nothing is downloaded."
+            self.status.setText(text)
         self._update_buttons()
         self.listed.emit()
 

@@ -169,7 +169,7 @@ class LaneHeaderColumn(QWidget):
         painter.setPen(QColor("#8ce99a") if not lane.hidden else MUTED)
         status = lane.method.capitalize() if lane.hidden else "Kept visible"
         if lane.models_missing:
-            status += " (models missing)"
+            status += " (no models)"
             painter.setPen(QColor("#fcc419"))
         if lane.kind == "region":
             status = f"Region · {lane.method}"
