@@ -53,3 +53,13 @@ def test_a_failed_synthetic_face_gives_its_own_reason_and_cannot_be_cleared():
     assert attention_reason(identity) == SPLIT_REASON and can_mark_checked(identity)
     identity.needs_attention = False
     assert attention_reason(identity) == "" and not can_mark_checked(identity)
+
+
+def test_a_thumbnail_that_cannot_be_made_is_no_error_dialog(qtbot, worker, store, tmp_path):
+    window = make_window(qtbot, worker, store, tmp_path / "rec")
+    window.document.set_project(make_demo_project())  # its video does not exist
+    new_id = window.identities.split_track(4)  # P1's last track
+    assert new_id is not None
+    qtbot.waitUntil(lambda: "thumbnail" in window.statusBar().currentMessage(), timeout=30_000)
+    assert window.messenger.errors == []
+    assert window.document.project.identity(new_id).thumbnail is None
