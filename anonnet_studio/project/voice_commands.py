@@ -87,6 +87,8 @@ class SetVoiceDisguise(_VoiceCommand):
     def merge_with(self, other: Command) -> bool:
         if not isinstance(other, SetVoiceDisguise) or other.method is not self.method:
             return False
+        if self._before is None or self._before.method is not self.method:
+            return False  # a change of method stays its own undo step
         self._after = other._after
         self.strength = other.strength
         return True

@@ -68,11 +68,13 @@ def test_a_range_past_the_end_is_cut_and_one_after_it_is_refused() -> None:
 def test_disguise_changes_merge_and_keep_the_ranges() -> None:
     stack = _stack()
     stack.push(AddMuteRange(1.0, 2.0))
-    stack.push(SetVoiceDisguise("mcadams", 0.5))
+    stack.push(SetVoiceDisguise("mcadams", 0.75))
     stack.push(SetVoiceDisguise("mcadams", 0.6))
     stack.push(SetVoiceDisguise("mcadams", 0.9))
-    assert len(stack) == 2, "a strength drag is one undo step"
+    assert len(stack) == 3, "the method is one undo step, a strength drag another"
     assert stack.project.voice == VoiceSettings(VoiceMethod.MCADAMS, 0.9, (MuteRange(1, 2),))
+    stack.undo()
+    assert stack.project.voice == VoiceSettings(VoiceMethod.MCADAMS, 0.75, (MuteRange(1, 2),))
     stack.undo()
     assert stack.project.voice == VoiceSettings(mute_ranges=(MuteRange(1, 2),))
     with pytest.raises(ProjectEditError, match="strength must be within"):
