@@ -48,9 +48,9 @@ class QtVoicePlayer:
         except ImportError as exc:  # e.g. libpulse missing
             raise AnonNetError(f"Audio playback is not available on this system ({exc}).") from exc
         if self._player is None:
-            player = QMediaPlayer(self._parent)
-            player.setAudioOutput(QAudioOutput(player))
-            self._player = player
+            created = QMediaPlayer(self._parent)
+            created.setAudioOutput(QAudioOutput(created))
+            self._player = created
         player = self._player
         assert isinstance(player, QMediaPlayer)
         player.stop()

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import io
+import sys
 import threading
+import wave
 
 import numpy as np
 
 from anonnet_studio.core.voice.settings import VoiceMethod
 from anonnet_studio.ui.dialogs.voice_section import NO_AUDIO_REASON
+from anonnet_studio.ui.voice_player import wav_bytes
 from anonnet_studio.workers import handlers, voice_jobs
 from anonnet_studio.workers.requests import VoicePreviewRequest
 from tests.core.voice.voice_media import CLEAN_SPEECH_FIXTURE
@@ -89,3 +93,24 @@ def test_a_video_without_audio_disables_the_voice_controls(qtbot, worker, store,
     for widget in (voice.method, voice.strength, voice.preview_button):
         assert not widget.isEnabled() and widget.toolTip() == NO_AUDIO_REASON
     assert voice.message.text() == NO_AUDIO_REASON
+
+
+def test_without_qtmultimedia_the_preview_says_why_it_cannot_play(
+    qtbot, worker, store, tmp_path, monkeypatch
+):
+    _, dialog = _dialog(qtbot, worker, store, tmp_path, fixture_project(CLEAN_SPEECH_FIXTURE))
+    voice = dialog.voice  # its default player: QtMultimedia, imported when it plays
+    monkeypatch.setitem(sys.modules, "PySide6.QtMultimedia", None)  # import fails
+    with qtbot.waitSignal(worker.job_finished, timeout=TIMEOUT_MS):
+        voice.preview_button.click()
+    assert voice.last_preview is not None
+    assert "cannot play it: Audio playback is not available" in voice.message.text()
+
+
+def test_wav_bytes_hold_the_clip_as_16_bit_pcm():
+    samples = np.array([[0.0, 0.5, -1.0, 2.0], [0.25, 0.0, 0.0, -0.5]], dtype=np.float32)
+    with wave.open(io.BytesIO(wav_bytes(samples, 16_000))) as wav:
+        assert (wav.getnchannels(), wav.getframerate(), wav.getnframes()) == (2, 16_000, 4)
+        frames = np.frombuffer(wav.readframes(4), dtype="<i2").reshape(4, 2).T
+    expected = np.round(np.clip(samples, -1, 1) * 32767).astype(np.int16)
+    np.testing.assert_array_equal(frames, expected)
