@@ -118,7 +118,7 @@ class ExportDialog(QDialog):
         form.addRow("Quality (CRF)", self.quality)
         self.voice = VoiceSection(document, worker, playhead_s, self)
         form.addRow("Voice", self.voice)
-        form.addRow("", self.voice.message)
+        form.addRow(self.voice.message)
         self.open_when_done = QCheckBox("Open the folder when done", self)
         self.open_when_done.setChecked(True)
         form.addRow(self.open_when_done)

@@ -23,10 +23,10 @@ from anonnet_studio.workers.requests import VoicePreviewRequest
 from anonnet_studio.workers.results import JobInfo, VoicePreviewDone
 from anonnet_studio.workers.worker import ComputeWorker
 
-_METHOD_CHOICES = (
-    (VoiceMethod.OFF, "Off: keep the original voices"),
-    (VoiceMethod.MCADAMS, "McAdams: move the formants, keep the pitch"),
-    (VoiceMethod.PITCH, "Pitch: shift pitch and formants (WORLD)"),
+_METHOD_CHOICES = (  # (method, label, what it does)
+    (VoiceMethod.OFF, "Off", "Keep the original voices (the audio is copied unchanged)"),
+    (VoiceMethod.MCADAMS, "McAdams", "Move the formants, keep the pitch and timing"),
+    (VoiceMethod.PITCH, "Pitch (WORLD)", "Shift pitch and formants away from the speaker's"),
 )
 NO_AUDIO_REASON = "The video has no audio stream, so there is no voice to disguise."
 _SCALE = 100  # the slider works in hundredths of the strength
@@ -70,8 +70,9 @@ class VoiceSection(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         self.method = QComboBox(self)
         self.method.setObjectName("VoiceMethod")
-        for value, label in _METHOD_CHOICES:
+        for value, label, tip in _METHOD_CHOICES:
             self.method.addItem(label, value.value)
+            self.method.setItemData(self.method.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
         self.strength = QSlider(Qt.Orientation.Horizontal, self)
         self.strength.setObjectName("VoiceStrength")
         low, high = STRENGTH_RANGE
@@ -80,9 +81,15 @@ class VoiceSection(QWidget):
         self.strength_label = QLabel(self)
         self.preview_button = QPushButton("Preview voice", self)
         self.preview_button.setToolTip("Disguise a few seconds around the playhead and play them")
+        self.strength.setMinimumWidth(120)
         self.message = QLabel(self)
         self.message.setObjectName("Hint")
-        for widget in (self.method, self.strength, self.strength_label, self.preview_button):
+        self.message.setWordWrap(True)
+        self.message.setVisible(False)
+        layout.addWidget(self.method)
+        layout.addWidget(QLabel("Strength", self))
+        layout.addWidget(self.strength, 1)
+        for widget in (self.strength_label, self.preview_button):
             layout.addWidget(widget)
         self.method.currentIndexChanged.connect(self._push_settings)
         self.strength.valueChanged.connect(self._push_settings)
@@ -113,7 +120,11 @@ class VoiceSection(QWidget):
         if not audio:  # the reason goes where the user points
             for widget in (self.method, self.strength, self.preview_button):
                 widget.setToolTip(NO_AUDIO_REASON)
-            self.message.setText(NO_AUDIO_REASON)
+            self._say(NO_AUDIO_REASON)
+
+    def _say(self, text: str) -> None:
+        self.message.setText(text)
+        self.message.setVisible(bool(text))
 
     def preview(self) -> None:
         """Disguise a few seconds around the playhead on the worker, then play them."""
@@ -129,7 +140,7 @@ class VoiceSection(QWidget):
         self.last_preview = None
         self._job = self._worker.submit(request)
         self.preview_button.setEnabled(False)
-        self.message.setText("Disguising a few seconds of the voice…")
+        self._say("Disguising a few seconds of the voice…")
 
     def _push_settings(self) -> None:
         if self._syncing or self._document.project is None:
@@ -153,9 +164,9 @@ class VoiceSection(QWidget):
         try:
             self.player.play(result.samples, result.rate)
         except AnonNetError as exc:
-            self.message.setText(f"Disguised, but cannot play it: {exc.message}")
+            self._say(f"Disguised, but cannot play it: {exc.message}")
             return
-        self.message.setText(
+        self._say(
             f"Playing {seconds:.1f} s from {result.start_s:.1f} s with the {result.method} voice."
         )
 
@@ -163,4 +174,4 @@ class VoiceSection(QWidget):
         if self._job is not None and job.job_id == self._job.job_id:
             self._job = None
             self.refresh()
-            self.message.setText(f"Preview failed: {message}")
+            self._say(f"Preview failed: {message}")

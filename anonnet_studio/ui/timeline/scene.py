@@ -111,9 +111,9 @@ class TimelineScene(QGraphicsScene):
     def _add_audio_lane(self, project: Project, row: int) -> None:
         top = LANES_TOP + row * (LANE_HEIGHT + LANE_GAP)
         voice = project.voice
-        status = f"Voice · {voice.method.value}" if has_audio(project) else "No audio"
-        if voice.mute_ranges:
-            status += f" · {len(voice.mute_ranges)} muted"
+        status = f"voice {voice.method.value}" if has_audio(project) else "no audio"
+        if voice.mute_ranges and has_audio(project):  # short: the header column is narrow
+            status = f"{voice.method.value} · {len(voice.mute_ranges)} cut"
         self.lanes.append(
             LaneInfo(AUDIO_LANE_ID, "Audio", AUDIO_LANE_COLOR, top, LANE_HEIGHT, False,
                      status, False, kind="audio")
