@@ -18,6 +18,7 @@ import numpy as np
 
 from anonnet_studio.core.anonymize.plan import RenderPlan, TrackGeometry
 from anonnet_studio.core.vision.selection import BackendChoice
+from anonnet_studio.core.voice.settings import VoiceSettings
 from anonnet_studio.project.schema import Method, Project
 from anonnet_studio.project.synthetic_faces import FaceJob
 
@@ -42,6 +43,7 @@ class JobKind(StrEnum):
     THUMBNAIL = "thumbnail"  # handled in correction_jobs.py
     MODEL_LIST = "model-list"  # handled in model_jobs.py
     MODEL_DOWNLOAD = "model-download"  # handled in model_jobs.py
+    VOICE_PREVIEW = "voice-preview"  # handled in voice_jobs.py
 
 
 def frozen_array(array: np.ndarray) -> np.ndarray:
@@ -269,6 +271,20 @@ class ModelDownloadRequest:
         return "Downloading " + ", ".join(self.names)
 
 
+@dataclass(frozen=True, slots=True)
+class VoicePreviewRequest:
+    """Disguise a few seconds of the voice around `center_s` with `settings` (frozen)."""
+
+    kind: ClassVar[JobKind] = JobKind.VOICE_PREVIEW
+    video_path: Path
+    settings: VoiceSettings
+    center_s: float
+    duration_s: float | None = None  # of the clip, to keep the window inside it
+
+    def describe(self) -> str:
+        return f"Previewing the {self.settings.method.value} voice at {self.center_s:.1f} s"
+
+
 JobRequest = (
     ConfigureRequest
     | ModelStatusRequest
@@ -282,4 +298,5 @@ JobRequest = (
     | ThumbnailRequest
     | ModelListRequest
     | ModelDownloadRequest
+    | VoicePreviewRequest
 )

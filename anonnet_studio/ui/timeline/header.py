@@ -75,6 +75,8 @@ class LaneHeaderColumn(QWidget):
     def lane_tooltip(self, lane: LaneInfo) -> str:
         if lane.kind == "region":
             return f"{lane.name}: region, {lane.method}"
+        if lane.kind == "audio":
+            return f"{lane.name}: {lane.method}"
         state = f"hidden with {lane.method}" if lane.hidden else "kept visible"
         return f"{lane.name}: {state}" + (f"\n{lane.note}" if lane.note else "")
 
@@ -93,7 +95,7 @@ class LaneHeaderColumn(QWidget):
         if lane is not None and event.button() == Qt.MouseButton.LeftButton:
             if lane.kind == "region":
                 self.region_clicked.emit(int(lane.identity_id.removeprefix("R")))
-            else:
+            elif lane.kind != "audio":
                 self.identity_clicked.emit(lane.identity_id)
         super().mousePressEvent(event)
 
@@ -162,6 +164,12 @@ class LaneHeaderColumn(QWidget):
             lane.name, Qt.TextElideMode.ElideRight, name_rect.width()
         )
         painter.drawText(name_rect, int(Qt.AlignmentFlag.AlignVCenter), elided)
+        if lane.kind == "audio":  # no method icon: its status is a line of text
+            painter.setFont(_font(8))
+            painter.setPen(MUTED)
+            status_rect = QRect(text_left, top + 22, self.width() - text_left - 4, 18)
+            painter.drawText(status_rect, int(Qt.AlignmentFlag.AlignVCenter), lane.method)
+            return
         shown_method = Method.MASK if lane.method == "fill" else Method(lane.method)
         status_icon = method_icon(shown_method) if lane.hidden else icon("kept", "#8ce99a")
         status_icon.paint(painter, QRect(text_left, top + 24, 14, 14))
