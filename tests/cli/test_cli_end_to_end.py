@@ -59,17 +59,31 @@ def test_analyze_writes_project_and_summary(two_people_clip: Path, tmp_path: Pat
 def test_anonymize_keeps_one_person_and_writes_a_passing_report(
     two_people_clip: Path, tmp_path: Path
 ) -> None:
-    out = tmp_path / "out.mp4"
+    out, project = tmp_path / "out.mp4", tmp_path / "p.anonproj"
     report = tmp_path / "report.json"
     code = main(["anonymize", str(two_people_clip), "-o", str(out), "--keep", "P2",
-                 "--method", "pixelate", "--report", str(report), "-q"])  # fmt: skip
+                 "--method", "pixelate", "--report", str(report), "--project", str(project),
+                 "-q"])  # fmt: skip
     assert code == 0
     data = json.loads(report.read_text())
     assert data["verdict"] == "PASS"
     methods = {p["id"]: p["method"] for p in data["identities"]}
     assert methods == {"P1": "pixelate", "P2": "keep"}
+    assert data["summary"].startswith("2 people found; 1 hidden by pixelation, 1 kept visible;")
     assert probe(out).video.frame_count == 2 * CLIP_FRAMES
-    assert report.with_suffix(".html").is_file()
+    # Shareable: the file names, and no folder of the source or of the outputs.
+    text = report.read_text() + report.with_suffix(".html").read_text()
+    assert two_people_clip.name in text and out.name in text
+    folders = {*tmp_path.parts, *two_people_clip.parent.parts} - {"/"}
+    assert [part for part in folders if part in text] == []
+
+    # --report-paths (internal use) names them in full, in both files.
+    internal = tmp_path / "internal.json"
+    assert main(["export", str(project), "-o", str(tmp_path / "again.mp4"), "--report",
+                 str(internal), "--report-paths", "--offline", "-q"]) == 0  # fmt: skip
+    for written in (internal, internal.with_suffix(".html")):
+        assert str(two_people_clip) in written.read_text()
+        assert str(tmp_path / "again.mp4") in written.read_text()
 
 
 def test_anonymize_keeps_audio_and_strips_metadata(
