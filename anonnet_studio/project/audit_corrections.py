@@ -112,14 +112,14 @@ def corrections_html(report: dict[str, Any]) -> str:
         what = f"{region['name']} ({region['shape']}, {region['method']}"
         what += ", tracked)" if region["tracked"] else ", static)"
         rows.append(("Region redacted", what, spans(region)))
-    body = (
-        "".join(f"<tr><td>{e(a)}</td><td>{e(b)}</td><td>{e(c)}</td></tr>" for a, b, c in rows)
-        or "<tr><td colspan=3>No hand corrections.</td></tr>"
-    )
     reviewed = (
-        f"{review.get('reviewed', 0)} of {review.get('items', 0)} review items were marked "
-        f"reviewed; {review.get('unreviewed_high_risk', 0)} high-risk items were not."
+        f"In the editor's review list, {review.get('reviewed', 0)} of {review.get('items', 0)} "
+        "places flagged for a check by eye were marked reviewed; "
+        f"{review.get('unreviewed_high_risk', 0)} of high risk were not."
     )
+    if not rows:
+        return f"<h2>Hand corrections</h2><p>No hand corrections. {e(reviewed)}</p>"
+    body = "".join(f"<tr><td>{e(a)}</td><td>{e(b)}</td><td>{e(c)}</td></tr>" for a, b, c in rows)
     return (
         "<h2>Hand corrections</h2><table><tr><th>Change</th><th>What</th><th>When</th></tr>"
         f"{body}</table><p>{e(reviewed)}</p>"

@@ -71,9 +71,9 @@ def render_html(report: dict[str, Any]) -> str:
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Anonymisation report: {e(report["source"]["file_name"])}</title>
+<title>Anonymization report: {e(report["source"]["file_name"])}</title>
 <style>{_STYLE}</style></head><body>
-<h1>Anonymisation report <span class="badge {css}">{e(verdict)}</span></h1>
+<h1>Anonymization report <span class="badge {css}">{e(verdict)}</span></h1>
 <p class="muted">{e(report["output"]["file_name"])}, made from {e(report["source"]["file_name"])}
 by {e(report["tool"]["name"])} {e(report["tool"]["version"])} on
 {e(str(report["created_utc"])[:10])}. This report contains no image of anyone.</p>
@@ -181,8 +181,9 @@ def _synthetic_section(report: dict[str, Any]) -> str:
     if not blocks:
         return ""
     return (
-        "<h2>Synthetic faces</h2><p>These people are shown with a generated face that keeps "
-        "their expression and head movement. It is generated from the description below "
-        "(attributes estimated from the person or set by hand), and a face that still looks "
-        "like them by face recognition is not used.</p>" + "".join(blocks)
+        "<h2>Synthetic faces</h2><p>These people were to be shown with a generated face "
+        "that keeps their expression and head movement (where it could not be, the list "
+        "above says so and why). The face is generated from the description below "
+        "(attributes estimated from the person or set by hand), and one that face "
+        "recognition still matches to the person is never used.</p>" + "".join(blocks)
     )

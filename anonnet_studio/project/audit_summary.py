@@ -92,8 +92,8 @@ def verdict_line(report: dict[str, Any]) -> str:
 
 
 def extra_notes(report: dict[str, Any]) -> list[str]:
-    """Further plain sentences: people shown differently from the choice, the voices,
-    the hand corrections and the review."""
+    """Further plain sentences: people shown differently from the choice, and the sound
+    (the hand corrections and the review have their own section)."""
     notes = []
     differs = [i for i in report["identities"] if i.get("method_fallback")]
     if differs:
@@ -104,17 +104,6 @@ def extra_notes(report: dict[str, Any]) -> list[str]:
     voice = report.get("voice") or {}
     if voice.get("audio"):
         notes.append(f"Sound: {voice['audio']}.")
-    review = report.get("review") or {}
-    if review.get("items"):
-        notes.append(
-            f"{review.get('reviewed', 0)} of the {count(review['items'], 'place')} the editor "
-            "flagged for a check by eye were checked"
-            + (
-                f"; {review['unreviewed_high_risk']} of high risk were not."
-                if review.get("unreviewed_high_risk")
-                else "."
-            )
-        )
     return notes
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import av
@@ -39,11 +40,19 @@ def short_clip_with_audio(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_variant(fixture_video("lp_d19.mp4"), folder / "d19_short.mp4", max_frames=60)
 
 
-def test_analyze_writes_project_and_summary(two_people_clip: Path, tmp_path: Path) -> None:
+def test_analyze_writes_project_and_summary(
+    two_people_clip: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     project = tmp_path / "p.anonproj"
     summary_path = tmp_path / "summary.json"
     assert main(["analyze", str(two_people_clip), "-o", str(project), "--json",
-                 str(summary_path), "-q"]) == 0  # fmt: skip
+                 str(summary_path)]) == 0  # fmt: skip
+    # Progress without a terminal (capsys is none): a few lines per stage, bytes in MB.
+    lines = capsys.readouterr().err.splitlines()
+    stages = Counter(line.split(": ", 1)[0] for line in lines if ": " in line)
+    assert stages["Analysing frames"] and max(stages.values()) <= 12, lines
+    assert "\r" not in "".join(lines) and "it/s" not in "".join(lines)
+    assert any(line.startswith("Fingerprinting video: 100%") and "MB)" in line for line in lines)
     summary = json.loads(summary_path.read_text())
     assert summary["scenes"] == [
         {"start_frame": 0, "end_frame": CLIP_FRAMES},
