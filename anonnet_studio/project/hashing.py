@@ -42,7 +42,9 @@ def sha256_file(
             digest.update(chunk)
             done += len(chunk)
             report(Progress(stage, done, total, unit="B"))
-    report(Progress(stage, done, done, unit="B"))  # final update even when the size changed meanwhile
+    report(
+        Progress(stage, done, done, unit="B")
+    )  # final update even when the size changed meanwhile
     return digest.hexdigest()
 
 
