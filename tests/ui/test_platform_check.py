@@ -3,13 +3,16 @@ README's apt-get line covers every system library Qt's X11 plugin needs."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from anonnet_studio.project.io import save_project
 from anonnet_studio.ui import app as editor_app
 from anonnet_studio.ui.platform_check import (
     SONAME_PACKAGES,
@@ -18,8 +21,10 @@ from anonnet_studio.ui.platform_check import (
     platform_problem,
     xcb_plugin,
 )
+from tests.ui.fixture_projects import fixture_project
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+REPO = Path(__file__).resolve().parents[2]
+README = REPO / "README.md"
 # Always there: glibc and the C++ runtime (apt itself needs them).
 BASE_SYSTEM = {
     "linux-vdso.so.1", "ld-linux-x86-64.so.2", "ld-linux-aarch64.so.1", "libc.so.6",
@@ -146,3 +151,56 @@ def test_what_ldd_cannot_find_here_maps_to_a_package() -> None:
         pytest.skip("no xcb plugin here (not Linux)")
     for library in missing_libraries(plugin):
         assert library in SONAME_PACKAGES, library
+
+
+# Started by xvfb-run: the real start-up (`run_editor`) on the xcb plugin, until the window
+# shows the project, then quits.
+_UNDER_X = """
+import sys
+from pathlib import Path
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from anonnet_studio.ui.platform_check import platform_problem
+problem = platform_problem()
+if problem:
+    sys.exit(problem)
+app = QApplication(sys.argv[:1])
+from anonnet_studio.ui import app as editor
+from anonnet_studio.ui.main_window import MainWindow
+def check():
+    shown = [w for w in app.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+    if shown and shown[0].document.path == Path(sys.argv[1]).resolve():
+        print(f"opened {shown[0].document.path.name} on {app.platformName()}")
+        app.quit()
+    else:
+        QTimer.singleShot(200, check)
+QTimer.singleShot(200, check)
+QTimer.singleShot(120_000, lambda: app.exit(3))
+sys.exit(editor.run_editor([sys.argv[1]]))
+"""
+
+
+@pytest.mark.skipif(
+    shutil.which("xvfb-run") is None, reason="xvfb-run is not installed (apt-get install xvfb)"
+)
+def test_the_editor_opens_a_project_under_a_real_x_server(tmp_path: Path) -> None:
+    project = tmp_path / "interview.anonproj"
+    save_project(fixture_project(), project)
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "xcb",
+        "PYTHONPATH": str(REPO),
+        # The editor's settings and recovery folder stay in the test's folder.
+        **{
+            f"XDG_{kind}_HOME": str(tmp_path / kind.lower()) for kind in ("CONFIG", "DATA", "CACHE")
+        },
+    }
+    run = subprocess.run(
+        ["xvfb-run", "-a", sys.executable, "-c", _UNDER_X, str(project)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    assert "opened interview.anonproj on xcb" in run.stdout
