@@ -80,3 +80,16 @@ def test_quiet_prints_nothing() -> None:
     with TerminalProgress(enabled=False, stream=stream) as progress:
         progress(Progress("Rendering", 1, 2))
     assert stream.getvalue() == ""
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_terminal_gets_a_bar_with_bytes_scaled() -> None:
+    stream = _Terminal()
+    with TerminalProgress(stream=stream) as progress:
+        progress(Progress("Downloading sd15", 1_500_000, 3_000_000, unit="B"))
+    text = stream.getvalue()
+    assert "\r" in text and "Downloading sd15" in text and "3.00M" in text and "it/s" not in text
