@@ -2,7 +2,8 @@
 
 It is meant to be filed by a newsroom or a clinic, so it states what was done to whom, with
 which models and settings, and how re-identifiable the output still is. It never contains
-an image of a face (not even a thumbnail) and makes no network references.
+an image of a face (not even a thumbnail), makes no network references, and by default
+names files only, no folder, user or host name (`report_privacy`).
 """
 
 from __future__ import annotations
@@ -72,7 +73,9 @@ def build_report(
     media = {k: v for k, v in project.source.media_info.items() if k != "path"}
     report: dict[str, Any] = {
         "format": REPORT_FORMAT,
-        "format_version": 1,
+        # 2: file names only unless full_paths; a plain summary; time ranges in seconds;
+        # attributes and seed only for synthetic people.
+        "format_version": 2,
         "tool": {"name": "AnonNET Studio", "version": __version__},
         "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "verdict": "PASS" if passed else "FAIL",
