@@ -7,6 +7,7 @@ from __future__ import annotations
 import getpass
 import json
 import re
+import socket
 from dataclasses import replace
 from pathlib import Path
 
@@ -58,6 +59,7 @@ def _result(
 
 
 def _written(report: dict, tmp_path: Path) -> str:
+    (tmp_path / "Exports").mkdir(exist_ok=True)
     json_path, html_path = write_report(report, tmp_path / "Exports" / "report.json")
     return json_path.read_text() + html_path.read_text()
 
@@ -163,3 +165,17 @@ def test_a_folder_with_spaces_goes_whole(tmp_path: Path) -> None:
     folder = tmp_path / "My Sources"
     assert scrub_text(f"read {folder}/a b.mp4", (), [str(folder)]) == "read a b.mp4"
     assert json.dumps(scrub_text(str(folder), (), [str(folder)])) == '"[folder]"'
+
+
+def test_the_host_and_user_names_of_this_machine_are_scrubbed_from_free_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(socket, "gethostname", lambda: "newsroom-laptop-7.example.org")
+    monkeypatch.setattr(getpass, "getuser", lambda: "jdoe")
+    project = _project(tmp_path)
+    result = _result(tmp_path)
+    note = "lock held by jdoe@newsroom-laptop-7 (pid 4242)"
+    report = build_report(project, _plan(project), replace(result, method_fallbacks={"P1": note}))
+    text = _written(report, tmp_path)
+    assert "jdoe" not in text and "newsroom-laptop" not in text
+    assert "lock held by [private]@[private] (pid 4242)" in text
