@@ -103,6 +103,8 @@ def test_a_download_can_be_cancelled_and_refusing_the_licence_downloads_nothing(
         dialog.cancel_download()
         go_on.set()
     assert not dialog.downloading and "cancelled" in dialog.status.text()
+    qtbot.waitUntil(lambda: "missing" in dialog.status.text(), timeout=20_000)  # re-listed
+    assert "cancelled" in dialog.status.text()  # and the outcome is still said
     assert not managers[-1].is_available("tiny")
 
 

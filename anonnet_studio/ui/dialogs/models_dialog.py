@@ -45,6 +45,7 @@ class ModelsDialog(QDialog):
         self._download_job: JobInfo | None = None
         self.rows: tuple[ModelRow, ...] = ()
         self._offline = False
+        self._outcome = ""  # how the last download ended, kept when the list refreshes
         layout = QVBoxLayout(self)
         intro = QLabel(
             "Face detection and recognition models ship with the app. Synthetic faces need "
@@ -172,6 +173,7 @@ class ModelsDialog(QDialog):
 
     def _end_download(self, text: str) -> None:
         self._download_job = None
+        self._outcome = text
         self.progress.hide()
         self.status.setText(text)
         self._update_buttons()
@@ -200,13 +202,14 @@ class ModelsDialog(QDialog):
             self.table.resizeColumnToContents(column)
         self.table.setColumnWidth(3, LICENCE_WIDTH)  # long licences elide; full in tooltip
         missing = [r for r in models.rows if not r.installed]
+        outcome = f"{self._outcome} " if self._outcome else ""
         if not missing:
-            self.status.setText("Every model is installed.")
+            self.status.setText(outcome + "Every model is installed.")
         elif not self.downloading:
             text = f"{len(missing)} model(s) missing (hover one for where it is looked for)."
             if models.offline:
                 text += " Offline mode is on (Settings), so nothing is downloaded."
-            self.status.setText(text)
+            self.status.setText(outcome + text)
         self._update_buttons()
         self.listed.emit()
 
