@@ -22,6 +22,7 @@ from anonnet_studio.core.voice.settings import VoiceMethod
 from anonnet_studio.project.backends import choice_for_project
 from anonnet_studio.project.synthetic_faces import GeneratedFace
 from anonnet_studio.workers.correction_jobs import CORRECTION_HANDLERS
+from anonnet_studio.workers.model_jobs import MODEL_HANDLERS
 from anonnet_studio.workers.requests import (
     AnalysisRequest,
     ConfigureRequest,
@@ -293,5 +294,6 @@ _HANDLERS: dict[type, Handler] = {
     GenerationRequest: generate,
     ExportRequest: export,
     **CORRECTION_HANDLERS,
+    **MODEL_HANDLERS,
     **VOICE_HANDLERS,
 }
