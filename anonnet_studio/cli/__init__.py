@@ -9,6 +9,7 @@ from typing import NoReturn
 
 from anonnet_studio import __version__
 from anonnet_studio.cli.signals import TerminationRequested, sigterm_interrupts
+from anonnet_studio.core.diagnostics import EX_SOFTWARE, record_crash
 from anonnet_studio.core.errors import AnonNetError, OperationCancelled
 
 # Each module exposes `register(subparsers)`; it adds one subcommand whose parser sets
@@ -19,6 +20,16 @@ _SUBCOMMAND_MODULES = (
     "anonymize_cmd",
     "models_cmd",
 )
+
+
+EXIT_CODES = """exit codes:
+  0    success
+  1    `models verify`: a model file is missing or changed
+  2    bad usage or input: a damaged or unsupported file, an unsafe output, a missing model
+  3    the audit report says FAIL (a face may be visible)
+  70   internal error (a bug): one line names it and the log file holding the details
+  130  interrupted (Ctrl+C); nothing was written
+  143  terminated (SIGTERM); nothing was written"""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -32,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="anonnet-studio",
         description="Anonymize people in video. Run without arguments to open the editor.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -66,8 +79,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("Interrupted; nothing was written.", file=sys.stderr)
         return 130
     except AnonNetError as exc:
-        print(f"error: {exc.user_message()}", file=sys.stderr)
+        print(f"error: {exc.one_line()}", file=sys.stderr)
         return 2
+    except Exception as exc:  # a bug: one line here, the traceback in the crash log
+        report = record_crash(exc, f"`{args.command}`")
+        print(f"error: {report.one_line()}", file=sys.stderr)
+        return EX_SOFTWARE
 
 
 def _open_editor(parser: argparse.ArgumentParser) -> int:
