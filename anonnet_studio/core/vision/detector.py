@@ -12,6 +12,9 @@ from anonnet_studio.core.vision.model_files import require_model_file
 from anonnet_studio.core.vision.types import FaceDetection
 
 YUNET_FILE = "face_detection_yunet_2023mar_int8bq.onnx"
+# YuNet's coarsest feature map has a stride of 32: on a smaller input it returns garbage
+# rows (NaN, infinite or 1e19 coordinates with score 1.0), so such inputs are padded.
+_MIN_INPUT_SIDE = 32
 
 
 class YuNetDetector:
@@ -66,6 +69,13 @@ class YuNetDetector:
 
     def _detect_raw(self, image: np.ndarray) -> list[FaceDetection]:
         height, width = image.shape[:2]
+        if min(height, width) < _MIN_INPUT_SIDE:
+            # Padded at the bottom and right, so boxes keep the image's coordinates.
+            image = cv2.copyMakeBorder(
+                image, 0, max(0, _MIN_INPUT_SIDE - height), 0,
+                max(0, _MIN_INPUT_SIDE - width), cv2.BORDER_CONSTANT, value=(0, 0, 0),
+            )  # fmt: skip
+            height, width = image.shape[:2]
         if self._input_size != (width, height):
             self._net.setInputSize((width, height))
             self._input_size = (width, height)
@@ -75,6 +85,8 @@ class YuNetDetector:
             return []
         detections = []
         for row in faces:
+            if not np.isfinite(row[:15]).all():  # never hand a NaN box on
+                continue
             x, y, w, h = (float(v) for v in row[:4])
             box = np.array([x, y, x + w, y + h], dtype=np.float32)
             landmarks = np.asarray(row[4:14], dtype=np.float32).reshape(5, 2)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -88,3 +89,17 @@ def test_missing_or_damaged_model_gives_a_typed_error(tmp_path: Path) -> None:
     damaged.write_bytes(b"not an onnx graph")
     with pytest.raises(ModelError, match="could not be loaded"):
         YuNetDetector(damaged)
+
+
+@pytest.mark.parametrize("side", [8, 16, 31])
+def test_frames_smaller_than_the_coarsest_stride_give_sane_boxes(
+    vision: VisionModels, side: int
+) -> None:
+    """On inputs under 32 px YuNet answers garbage rows (NaN, inf, 1e19 coordinates;
+    issue 16: a 16x16 clip crashed the leak check). Boxes stay finite and near the image."""
+    frame = clip_frames("lp_d19.mp4", [0])[0]
+    for image in (cv2.resize(frame, (side, side), interpolation=cv2.INTER_AREA),
+                  np.zeros((side, side, 3), np.uint8)):  # fmt: skip
+        for found in vision.detector.detect(image):
+            assert np.isfinite(found.box).all() and np.isfinite(found.landmarks5).all()
+            assert (np.abs(found.box) < 4 * side).all(), found.box
