@@ -31,11 +31,14 @@ SAMPLE_RATE = 16000
 @dataclass(frozen=True)
 class Valid:
     """Anonymized output expected: `frames` (None: as many as the file decodes, fewer than
-    were written) at display size `size`; `face`: the fixture face is in the picture."""
+    were written) at display size `size`; `face`: the fixture face is in the picture.
+    The output holds one video stream (never a second, unanonymized one), `audio` audio
+    streams, and nothing else (no subtitles: they can name people)."""
 
     frames: int | None
     size: tuple[int, int]
     face: bool = True
+    audio: int = 0  # audio streams kept (every one of the source's)
     # How a source frame looks in the output (default: scaled to `size`).
     picture: Callable[[np.ndarray], np.ndarray] | None = None
 
@@ -343,12 +346,12 @@ CASES: tuple[MediaCase, ...] = (
     MediaCase("rotation_180", _rotated(180), Valid(FRAMES, FULL)),
     MediaCase("rotation_270", _rotated(270), Valid(FRAMES, FULL)),
     MediaCase("two_video_streams", _clip("two_video.mp4", second_video=True), Valid(FRAMES, FULL)),
-    MediaCase("one_audio_stream", _clip("speech.mp4", audio_streams=1), Valid(FRAMES, FULL)),
-    MediaCase("six_audio_streams", _clip("six_audio.mp4", audio_streams=6), Valid(FRAMES, FULL)),
+    MediaCase("one_audio_stream", _clip("speech.mp4", audio_streams=1), Valid(FRAMES, FULL, audio=1)),
+    MediaCase("six_audio_streams", _clip("six_audio.mp4", audio_streams=6), Valid(FRAMES, FULL, audio=6)),
     MediaCase(
         "subtitle_stream",
         _clip("subtitled.mkv", audio_streams=1, subtitles=True),
-        Valid(FRAMES, FULL),
+        Valid(FRAMES, FULL, audio=1),
     ),
     MediaCase("h264_10bit", _clip("h264_10bit.mp4", pix_fmt="yuv420p10le"), Valid(FRAMES, FULL)),
     MediaCase("h264_444", _clip("h264_444.mp4", pix_fmt="yuv444p"), Valid(FRAMES, FULL)),

@@ -110,6 +110,8 @@ def _assert_one_line_error(code: int, err: str, phrase: str) -> None:
 
 def _check_output(output: Path, expect: Valid, count: int, frames: np.ndarray) -> None:
     with av.open(str(output)) as container:
+        kinds = [s.type for s in container.streams]
+        assert kinds == ["video"] + ["audio"] * expect.audio
         stream = container.streams.video[0]
         assert stream.codec_context.name == "h264"
         decoded = [frame.to_ndarray(format="rgb24") for frame in container.decode(stream)]
