@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication
 
 from anonnet_studio import __version__
 from anonnet_studio.ui.context import EditorContext
+from anonnet_studio.ui.dialogs.crash_dialog import install_crash_hook
 from anonnet_studio.ui.main_window import MainWindow
 from anonnet_studio.ui.settings import SettingsStore
 from anonnet_studio.ui.theme import apply_theme
@@ -58,10 +59,13 @@ def run_editor(argv: Sequence[str] | None = None) -> int:
     if state is not None:
         window.restoreState(state)  # type: ignore[arg-type]
     window.show()
+    # A bug in a slot or event handler: a dialog with the details, not a dead window.
+    restore_hook = install_crash_hook(lambda report: window.messenger.crash(report))
     worker.submit(WarmUpRequest())
     if not window.offer_recovery() and len(args) > 1:
         window.files.open_path(Path(args[1]))
     try:
         return int(app.exec())
     finally:
+        restore_hook()
         worker.shutdown()
