@@ -346,8 +346,12 @@ CASES: tuple[MediaCase, ...] = (
     MediaCase("rotation_180", _rotated(180), Valid(FRAMES, FULL)),
     MediaCase("rotation_270", _rotated(270), Valid(FRAMES, FULL)),
     MediaCase("two_video_streams", _clip("two_video.mp4", second_video=True), Valid(FRAMES, FULL)),
-    MediaCase("one_audio_stream", _clip("speech.mp4", audio_streams=1), Valid(FRAMES, FULL, audio=1)),
-    MediaCase("six_audio_streams", _clip("six_audio.mp4", audio_streams=6), Valid(FRAMES, FULL, audio=6)),
+    MediaCase(
+        "one_audio_stream", _clip("speech.mp4", audio_streams=1), Valid(FRAMES, FULL, audio=1)
+    ),
+    MediaCase(
+        "six_audio_streams", _clip("six_audio.mp4", audio_streams=6), Valid(FRAMES, FULL, audio=6)
+    ),
     MediaCase(
         "subtitle_stream",
         _clip("subtitled.mkv", audio_streams=1, subtitles=True),
