@@ -12,9 +12,12 @@ from PySide6.QtWidgets import QWidget
 
 import anonnet_studio.workers.worker as worker_module
 from anonnet_studio.core.diagnostics import CrashReport, record_crash
+from anonnet_studio.project.io import save_project
 from anonnet_studio.ui.dialogs.crash_dialog import CrashDialog, install_crash_hook
 from anonnet_studio.ui.dialogs.messages import DialogMessenger, RecordingMessenger
-from anonnet_studio.workers.requests import OpenProjectRequest
+from anonnet_studio.workers.requests import AnalysisRequest, OpenProjectRequest
+from tests.conftest import fixture_video
+from tests.project.factories import make_demo_project
 from tests.ui.conftest import make_window
 
 BUG = "simulated bug in a job"
@@ -83,7 +86,11 @@ def test_a_bug_in_a_worker_job_shows_the_crash_dialog_once(
     assert report.log_path is not None and report.log_path.parent == log_dir
     assert f"RuntimeError: {BUG}" in report.log_path.read_text(encoding="utf-8")
     assert messenger.errors == []  # not shown a second time as a plain error
-    assert window.worker.running_job is None  # the thread lives on
+    # The thread lives on: the next job runs (and fails as an ordinary error).
+    with qtbot.waitSignal(worker.job_failed, timeout=TIMEOUT_MS) as next_job:
+        window.worker.submit(OpenProjectRequest(tmp_path / "missing.anonproj"))
+    assert "missing.anonproj" in next_job.args[1]
+    assert len(messenger.crashes) == 1
 
 
 def test_a_bug_in_a_qt_slot_reaches_the_crash_dialog(qtbot, log_dir: Path) -> None:
@@ -102,3 +109,32 @@ def test_a_bug_in_a_qt_slot_reaches_the_crash_dialog(qtbot, log_dir: Path) -> No
     assert report.summary == "The editor failed unexpectedly: ValueError: a slot that raises"
     assert "broken_slot" in report.details
     assert report.log_path is not None and report.log_path.parent == log_dir
+
+
+def test_an_analysis_that_crashes_leaves_the_open_project_and_its_file(
+    qtbot, worker, store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    saved = tmp_path / "kept.anonproj"
+    save_project(make_demo_project(), saved)
+    files_before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    original = worker_module.run_request
+
+    def run_request(request, *args):  # type: ignore[no-untyped-def]
+        if isinstance(request, AnalysisRequest):
+            raise RuntimeError(BUG)
+        return original(request, *args)
+
+    monkeypatch.setattr(worker_module, "run_request", run_request)
+    messenger = RecordingMessenger()
+    window = make_window(qtbot, worker, store, tmp_path / "recovery", messenger=messenger)
+    with qtbot.waitSignal(window.files.document_loaded, timeout=TIMEOUT_MS):
+        window.files.open_path(saved)
+    project = window.document.project
+    with qtbot.waitSignal(worker.job_failed, timeout=TIMEOUT_MS):
+        window.files.open_path(fixture_video("lp_d19.mp4"))
+    qtbot.waitUntil(lambda: bool(messenger.crashes))
+    assert messenger.crashes[0].summary.startswith("Analysing lp_d19.mp4 failed unexpectedly")
+    assert window.document.project is project and window.document.path == saved
+    assert not window.document.is_modified()
+    # The project and its arrays, byte for byte (the editor adds only its open lock).
+    assert {p: p.read_bytes() for p in files_before} == files_before
