@@ -313,6 +313,11 @@ def _tiny(folder: Path, frames: np.ndarray) -> Path:
     return encode(folder / "tiny_16.mp4", small)
 
 
+def _tiny_2(folder: Path, frames: np.ndarray) -> Path:
+    small = [cv2.resize(image, (2, 2), interpolation=cv2.INTER_AREA) for image in frames[:FRAMES]]
+    return encode(folder / "tiny_2.mp4", small)
+
+
 def _in_folder(folder_name: str, file_name: str) -> Callable[[Path, np.ndarray], Path]:
     def build(folder: Path, frames: np.ndarray) -> Path:
         (folder / folder_name).mkdir()
@@ -341,7 +346,25 @@ CASES: tuple[MediaCase, ...] = (
     MediaCase("header_claims_60000x60000", _patched_header(60000), Refused(DAMAGED)),
     MediaCase("odd_size_321x179", _odd_size, Valid(FRAMES, ODD_SIZE, picture=odd_canvas)),
     MediaCase("tiny_16x16", _tiny, Valid(FRAMES, (16, 16), face=False)),
+    MediaCase("tiny_2x2", _tiny_2, Valid(FRAMES, (2, 2), face=False)),
     MediaCase("vfr", _vfr, Valid(FRAMES, FULL)),
+    # Two pictures with one timestamp (a broken remux): the second has no frame number.
+    MediaCase("duplicate_timestamps", _clip("dup.mkv", count=4, pts=[0, 1, 1, 2]), Valid(3, FULL)),
+    MediaCase(
+        "negative_start_time",
+        _clip("neg.mkv", pts=[i - 4 for i in range(FRAMES)]),
+        Valid(FRAMES, FULL),
+    ),
+    MediaCase(
+        "frames_1ms_apart",
+        _clip("fast.mp4", pts=list(range(FRAMES)), time_base=Fraction(1, 1000)),
+        Valid(FRAMES, FULL),
+    ),
+    MediaCase(
+        "frames_10s_apart",
+        _clip("slow.mp4", count=3, pts=[0, 10, 20], time_base=Fraction(1)),
+        Valid(3, FULL),
+    ),
     MediaCase("rotation_90", _rotated(90), Valid(FRAMES, FULL)),
     MediaCase("rotation_180", _rotated(180), Valid(FRAMES, FULL)),
     MediaCase("rotation_270", _rotated(270), Valid(FRAMES, FULL)),
