@@ -96,7 +96,8 @@ def run_anonymize(args: argparse.Namespace) -> int:
     extra = project_outputs(args.project) if args.project else []
     _check_paths(args, inputs, extra)
     # Mute ranges are checked against the clip before minutes of analysis, not after.
-    check_against_clip(voice_settings(args), Path(project.source.path) if project else source)
+    voice = voice_settings(args, project.voice if project else None)
+    check_against_clip(voice, Path(project.source.path) if project else source)
     if project is None:
         from anonnet_studio.cli.analyze_cmd import analyze_to_project
 
@@ -116,7 +117,7 @@ def run_export(args: argparse.Namespace) -> int:
     path = existing_file(args.project, "project")
     project = load_project(path)
     _check_paths(args, project_inputs(path, project), [])
-    check_against_clip(voice_settings(args), Path(project.source.path))
+    check_against_clip(voice_settings(args, project.voice), Path(project.source.path))
     with OutputTransaction() as transaction:
         outcome, stage = _export(project, args, transaction)
         # Saved back: the faces generated now (so the next export reuses them), the leak
@@ -165,7 +166,7 @@ def _export(
     # with, whatever --embedder says.
     choice = choice_for_project(backend_choice(args), project)
     models = load_vision_models(manager, choice, args.device)
-    voice = voice_settings(args)
+    voice = voice_settings(args, project.voice)
     encoder = speaker_encoder_for(voice, manager)
     with TerminalProgress(enabled=not args.quiet) as progress:
         stage = _synthetic_stage(project, manager, models, args.device, progress)
