@@ -66,7 +66,7 @@ class ResidualStats:
         return self.min_distance is not None and self.min_distance < self.threshold
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class _Face:
     detection: FaceDetection  # in the downscaled check image
     box: np.ndarray  # full-frame pixels

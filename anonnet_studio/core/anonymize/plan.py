@@ -157,7 +157,7 @@ def regions_at(plan: RenderPlan, frame_index: int) -> list[Region]:
     return plan.region_index().at(frame_index)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class _TrackMasks:
     person: PersonPlan
     track: TrackGeometry
