@@ -131,6 +131,13 @@ class RenderPlan:
     shots: tuple[tuple[int, int], ...] = ()
     leak_check: bool = True
     leak_check_max_side: int = 640  # the analysis detection scale
+    # The leak check's extra looks (see `looks`): the second detector family with the
+    # frame's longer side at most this (0: off), and the analysis detector's small-face
+    # pass with the longer side brought to about this (enlarged at most 2x; 0: off),
+    # scanned in tiles of `small_face_tile` (0: whole).
+    second_look_side: int = 640
+    small_face_side: int = 1920
+    small_face_tile: int = 0
     residual_stride: int = 5  # residual re-identification on every Nth frame
     side_by_side: bool = False  # original | anonymized, double width
     crf: int = 18
