@@ -13,77 +13,24 @@ from __future__ import annotations
 import numpy as np
 
 from anonnet_studio.core.anonymize.leakcheck import LeakChecker
-from anonnet_studio.core.anonymize.plan import (
-    PersonPlan,
-    RedactionMethod,
-    RenderPlan,
-    TrackGeometry,
-    regions_at,
+from anonnet_studio.core.anonymize.plan import regions_at
+from tests.core.anonymize.doubles import (
+    GRADIENT_BOX,
+    KEPT_BOX,
+    NOISE_BOX,
+    SIZE,
+    ContrastDetector,
+    UnusedEmbedder,
+    kept_plan,
+    three_faces,
 )
-from anonnet_studio.core.vision.types import FaceDetection
-
-SIZE = 60
-KEPT_BOX = (20, 40)  # (x, y) of the top-left corners, in detection order
-NOISE_BOX = (120, 40)
-GRADIENT_BOX = (220, 40)
-CONTRAST = 10.0  # std of a box above which the double sees a face
-
-
-class ContrastDetector:
-    name = "contrast-double"
-
-    def __init__(self, corners: list[tuple[int, int]]) -> None:
-        self.corners = corners
-        self.calls = 0
-
-    def detect(self, image: np.ndarray) -> list[FaceDetection]:
-        self.calls += 1
-        found = []
-        for x, y in self.corners:
-            if float(image[y : y + SIZE, x : x + SIZE].std()) > CONTRAST:
-                box = np.array([x, y, x + SIZE, y + SIZE], dtype=np.float32)
-                eyes = [[x + 18, y + 22], [x + 42, y + 22], [x + 30, y + 34]]
-                mouth = [[x + 20, y + 46], [x + 40, y + 46]]
-                landmarks = np.array(eyes + mouth, dtype=np.float32)
-                found.append(FaceDetection(box, landmarks, 0.9))
-        return found
-
-
-class UnusedEmbedder:
-    name = "unused"
-    threshold = 0.4
-
-    def embed(self, image: np.ndarray, detection: FaceDetection) -> np.ndarray:
-        raise AssertionError("no hidden person: the check must not embed")
-
-
-def _frame() -> np.ndarray:
-    rng = np.random.default_rng(16)
-    frame = np.full((140, 300, 3), 128, dtype=np.uint8)
-    ramp = np.linspace(0, 255, SIZE, dtype=np.float32)[None, :, None]
-    for x, y in (KEPT_BOX, GRADIENT_BOX):
-        frame[y : y + SIZE, x : x + SIZE] = np.broadcast_to(ramp, (SIZE, SIZE, 3)).astype(np.uint8)
-    x, y = NOISE_BOX
-    frame[y : y + SIZE, x : x + SIZE] = rng.integers(0, 256, (SIZE, SIZE, 3), dtype=np.uint8)
-    return frame
-
-
-def _kept_plan() -> RenderPlan:
-    x, y = KEPT_BOX
-    track = TrackGeometry(
-        frames=np.array([0]),
-        boxes=np.array([[x, y, x + SIZE, y + SIZE]], dtype=np.float32),
-        landmarks5=ContrastDetector([KEPT_BOX]).detect(_frame())[0].landmarks5[None],
-    )
-    kept = PersonPlan("kept", RedactionMethod.KEEP, np.ones(4, np.float32), [track])
-    return RenderPlan([kept], hide_everyone_else=True, leak_check_max_side=0)
 
 
 def test_a_face_that_survives_the_blur_among_others_is_filled_without_crashing() -> None:
-    plan = _kept_plan()
+    plan = kept_plan()
     detector = ContrastDetector([KEPT_BOX, NOISE_BOX, GRADIENT_BOX])
     checker = LeakChecker(detector, UnusedEmbedder(), plan)
-    frame = _frame()
+    frame = three_faces()
 
     leaks = checker.check(frame, 0, regions_at(plan, 0))
 
@@ -94,4 +41,6 @@ def test_a_face_that_survives_the_blur_among_others_is_filled_without_crashing()
     x, y = GRADIENT_BOX
     assert float(frame[y : y + SIZE, x : x + SIZE].std()) < 1.0
     x, y = KEPT_BOX
-    assert np.array_equal(frame[y : y + SIZE, x : x + SIZE], _frame()[y : y + SIZE, x : x + SIZE])
+    assert np.array_equal(
+        frame[y : y + SIZE, x : x + SIZE], three_faces()[y : y + SIZE, x : x + SIZE]
+    )
