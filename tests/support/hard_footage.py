@@ -88,8 +88,8 @@ def _patch(person: str, image: np.ndarray, detector: YuNetDetector) -> FacePatch
     box = max(faces, key=lambda d: d.width * d.height).box
     side = max(box[2] - box[0], box[3] - box[1]) * (1 + 2 * PATCH_GROWTH)
     cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-    x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
-    s = int(round(side))
+    x0, y0 = round(float(cx - side / 2)), round(float(cy - side / 2))
+    s = round(float(side))
     padded = cv2.copyMakeBorder(image, s, s, s, s, cv2.BORDER_REPLICATE)
     crop = padded[y0 + s : y0 + 2 * s, x0 + s : x0 + 2 * s].copy()
     return FacePatch(person, crop, (box - np.array([x0, y0, x0, y0])).astype(np.float32))
@@ -131,7 +131,7 @@ def paste(
         image = effect(image)
     fx = (box[0] + box[2]) / 2
     fy = (box[1] + box[3]) / 2
-    left, top = int(round(centre[0] - fx)), int(round(centre[1] - fy))
+    left, top = round(float(centre[0] - fx)), round(float(centre[1] - fy))
     _blit(frame, image, left, top)
     return TruthFace(patch.person, box + np.array([left, top, left, top], np.float32), angle)
 
@@ -156,7 +156,7 @@ def motion_blur(length: int, angle: float) -> Callable[[np.ndarray], np.ndarray]
 def bar_over_third(image: np.ndarray, box: np.ndarray, where: str) -> np.ndarray:
     """A dark bar (or a skin-toned, hand-sized patch) over a third of the face box."""
     out = image.copy()
-    x0, y0, x1, y1 = (int(round(v)) for v in box)
+    x0, y0, x1, y1 = (round(float(v)) for v in box)
     third = (y1 - y0) // 3
     if where == "eyes":
         out[y0 + third // 2 : y0 + third // 2 + third, x0:x1] = (20, 20, 20)

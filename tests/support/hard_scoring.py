@@ -65,9 +65,8 @@ def hits(face: TruthFace, boxes: list[np.ndarray]) -> bool:
 
 
 def check_looks(vision: VisionModels, plan: RenderPlan) -> list[Look]:
-    return [primary_look(vision.detector, plan)] + extra_looks(
-        vision.detector, vision.check_detector, plan
-    )
+    extra = extra_looks(vision.detector, vision.check_detector, plan)
+    return [primary_look(vision.detector, plan), *extra]
 
 
 def look_boxes(looks: list[Look], frame: np.ndarray) -> list[np.ndarray]:

@@ -47,7 +47,7 @@ class IndependentJudge:
         return refs
 
     def _descriptor(self, image: np.ndarray, box: np.ndarray) -> np.ndarray:
-        rect = dlib.rectangle(*(int(round(float(v))) for v in box))
+        rect = dlib.rectangle(*(round(float(v)) for v in box))
         shape = self.shapes(image, rect)
         return np.asarray(self.net.compute_face_descriptor(image, shape), dtype=np.float64)
 
@@ -89,7 +89,7 @@ class IndependentJudge:
             return None, face.box
         side = max(x1 - x0, y1 - y0) * (1 + 2 * _CONTEXT)
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-        s = int(round(side))
+        s = round(float(side))
         # Rotate about the face centre by -angle (undo it) into an s x s crop.
         matrix = cv2.getRotationMatrix2D((cx, cy), -face.angle, 1.0)
         matrix[:, 2] += (s / 2 - cx, s / 2 - cy)
