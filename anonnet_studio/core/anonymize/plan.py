@@ -132,9 +132,9 @@ class RenderPlan:
     leak_check: bool = True
     leak_check_max_side: int = 640  # the analysis detection scale
     # The leak check's extra looks (see `looks`): the second detector family with the
-    # frame's longer side at most this (0: off), and the analysis detector's small-face
-    # pass with the longer side brought to about this (enlarged at most 2x; 0: off),
-    # scanned in tiles of `small_face_tile` (0: whole).
+    # frame's longer side at most this (0: off), and, on frames larger than the analysis
+    # scale, the analysis detector's small-face pass at native resolution with the longer
+    # side at most this (0: off), scanned in tiles of `small_face_tile` (0: whole).
     second_look_side: int = 640
     small_face_side: int = 1920
     small_face_tile: int = 0
