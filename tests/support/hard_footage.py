@@ -188,7 +188,7 @@ def _pair(
     patches: dict[str, list[FacePatch]],
     index: int,
     people: tuple[str, str] = ("lp_d18", "lp_d19"),
-    width: float = 110.0,
+    width: float = 80.0,
     **options: object,
 ) -> Frame:
     frame = background(SIZE, index)
@@ -224,14 +224,14 @@ def rotation(patches: dict[str, list[FacePatch]], index: int) -> Frame:
     angle = -45 + 90 * index / max(1, FRAMES - 1)
     frame = background(SIZE, index)
     truth = [
-        paste(frame, patches["lp_d18"][index], 110, (180, 180), angle=angle),
-        paste(frame, patches["lp_d19"][index], 110, (460, 180), angle=-angle),
+        paste(frame, patches["lp_d18"][index], 90, (180, 180), angle=angle),
+        paste(frame, patches["lp_d19"][index], 90, (460, 180), angle=-angle),
     ]
     return frame, truth
 
 
 def blur(patches: dict[str, list[FacePatch]], index: int) -> Frame:
-    return _pair(patches, index, effect=motion_blur(21, 15.0 * index))
+    return _pair(patches, index, effect=motion_blur(25, 15.0 * index))
 
 
 def dark(patches: dict[str, list[FacePatch]], index: int) -> Frame:
@@ -250,7 +250,7 @@ def occlusion(patches: dict[str, list[FacePatch]], index: int) -> Frame:
     for person, x, where in (("lp_d18", 180, "eyes"), ("lia_vox2", 460, "mouth")):
         patch = patches[person][index]
         covered = FacePatch(person, bar_over_third(patch.image, patch.box, where), patch.box)
-        truth.append(paste(frame, covered, 110, (x, 180)))
+        truth.append(paste(frame, covered, 90, (x, 180)))
     return frame, truth
 
 

@@ -133,11 +133,11 @@ class RenderPlan:
     leak_check_max_side: int = 640  # the analysis detection scale
     # The leak check's extra looks (see `looks`): the second detector family with the
     # frame's longer side at most this (0: off), and, on frames larger than the analysis
-    # scale, the analysis detector's small-face pass at native resolution with the longer
-    # side at most this (0: off), scanned in tiles of `small_face_tile` (0: whole).
+    # scale, the analysis detector's small-face pass, enlarged up to 1.5x but to a longer
+    # side of at most `small_face_side` (0: off), in tiles of `small_face_tile` (0: whole).
     second_look_side: int = 640
-    small_face_side: int = 1920
-    small_face_tile: int = 0
+    small_face_side: int = 2880
+    small_face_tile: int = 960
     residual_stride: int = 5  # residual re-identification on every Nth frame
     side_by_side: bool = False  # original | anonymized, double width
     crf: int = 18
