@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
@@ -32,6 +33,7 @@ from anonnet_studio.project.events import (
     RegionsChanged,
     ReviewChanged,
     TracksChanged,
+    VoiceChanged,
 )
 from anonnet_studio.project.io import save_project
 from anonnet_studio.project.schema import Project
@@ -57,6 +59,7 @@ class ProjectDocument(QObject):
     tracks_changed = Signal(object)  # frozenset of track ids added, removed or corrected
     regions_changed = Signal()  # regions that are not faces
     review_changed = Signal()  # review items marked (not) reviewed
+    voice_changed = Signal()  # voice disguise, mute or bleep ranges
 
     def __init__(self, rng: random.Random | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -136,6 +139,16 @@ class ProjectDocument(QObject):
         self._modified_outside_undo = True
         self._bump(render=False)
         self._emit_modified()
+
+    def set_thumbnail(self, identity_id: str, thumbnail: np.ndarray) -> None:
+        """A picture made for a person who had none (derived from the video, so no undo
+        step: the split that made the person undoes as before)."""
+        project = self._project
+        if project is None or not project.has_identity(identity_id):
+            return
+        project.identity(identity_id).thumbnail = np.ascontiguousarray(thumbnail, np.uint8)
+        self.mark_modified_outside_undo()
+        self.identity_changed.emit(identity_id, frozenset({"thumbnail"}))
 
     def set_leak_frames(self, frames: list[int]) -> None:
         if self._project is None:
@@ -226,6 +239,9 @@ class ProjectDocument(QObject):
         elif isinstance(event, ReviewChanged):
             self._bump(render=False)
             self.review_changed.emit()
+        elif isinstance(event, VoiceChanged):
+            self._bump(render=False)  # the picture is the same; only the audio changes
+            self.voice_changed.emit()
 
     def _bump(self, *, render: bool) -> None:
         self._revision += 1

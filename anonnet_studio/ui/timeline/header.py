@@ -3,9 +3,9 @@ whether the person is hidden (and how) or kept."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRect, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPixmap
-from PySide6.QtWidgets import QGraphicsView, QWidget
+from PySide6.QtCore import QEvent, QRect, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QHelpEvent, QMouseEvent, QPainter, QPaintEvent, QPixmap
+from PySide6.QtWidgets import QGraphicsView, QToolTip, QWidget
 
 from anonnet_studio.project.schema import Method
 from anonnet_studio.ui.icons import icon, method_icon
@@ -35,16 +35,31 @@ class LaneHeaderColumn(QWidget):
         self._thumbnails: dict[str, QPixmap] = {}
         self._selected: str | None = None
         self._timecode = ""
+        self._has_leaks = False
         self.setMouseTracking(True)
 
-    def set_lanes(self, lanes: list[LaneInfo], thumbnails: dict[str, QPixmap]) -> None:
+    def set_lanes(
+        self, lanes: list[LaneInfo], thumbnails: dict[str, QPixmap], *, has_leaks: bool = False
+    ) -> None:
+        """`has_leaks`: an export's leak check flagged frames, so the strip needs its label
+        (a red word over an empty strip reads as a warning that is not there)."""
         self._lanes = list(lanes)
         self._thumbnails = dict(thumbnails)
+        self._has_leaks = has_leaks
         self.update()
+
+    @property
+    def shows_leak_label(self) -> bool:
+        return self._has_leaks
 
     def set_selected(self, identity_id: str | None) -> None:
         self._selected = identity_id
         self.update()
+
+    @property
+    def selected_id(self) -> str | None:
+        """The lane drawn as selected."""
+        return self._selected
 
     def set_timecode(self, text: str) -> None:
         self._timecode = text
@@ -57,12 +72,30 @@ class LaneHeaderColumn(QWidget):
                 return lane
         return None
 
+    def lane_tooltip(self, lane: LaneInfo) -> str:
+        if lane.kind == "region":
+            return f"{lane.name}: region, {lane.method}"
+        if lane.kind == "audio":
+            return f"{lane.name}: {lane.method}"
+        state = f"hidden with {lane.method}" if lane.hidden else "kept visible"
+        return f"{lane.name}: {state}" + (f"\n{lane.note}" if lane.note else "")
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            lane = self.lane_at(event.pos().y())
+            if lane is None:
+                QToolTip.hideText()
+            else:
+                QToolTip.showText(event.globalPos(), self.lane_tooltip(lane), self)
+            return True
+        return super().event(event)
+
     def mousePressEvent(self, event: QMouseEvent) -> None:
         lane = self.lane_at(int(event.position().y()))
         if lane is not None and event.button() == Qt.MouseButton.LeftButton:
             if lane.kind == "region":
                 self.region_clicked.emit(int(lane.identity_id.removeprefix("R")))
-            else:
+            elif lane.kind != "audio":
                 self.identity_clicked.emit(lane.identity_id)
         super().mousePressEvent(event)
 
@@ -90,14 +123,15 @@ class LaneHeaderColumn(QWidget):
             int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft),
             self._timecode or "Timecode",
         )
-        leak_top = self._to_widget_y(RULER_HEIGHT)
-        painter.setPen(LEAK)
-        painter.setFont(_font(7))
-        painter.drawText(
-            QRect(8, leak_top - 1, self.width() - 12, int(LEAK_HEIGHT) + 3),
-            int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft),
-            "leaks",
-        )
+        if self._has_leaks:
+            leak_top = self._to_widget_y(RULER_HEIGHT)
+            painter.setPen(LEAK)
+            painter.setFont(_font(7))
+            painter.drawText(
+                QRect(8, leak_top - 1, self.width() - 12, int(LEAK_HEIGHT) + 3),
+                int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft),
+                "leaks",
+            )
         shot_top = self._to_widget_y(SHOT_TOP)
         painter.setPen(MUTED)
         painter.setFont(_font(8.5))
@@ -130,12 +164,21 @@ class LaneHeaderColumn(QWidget):
             lane.name, Qt.TextElideMode.ElideRight, name_rect.width()
         )
         painter.drawText(name_rect, int(Qt.AlignmentFlag.AlignVCenter), elided)
+        if lane.kind == "audio":  # no method icon: its status is a line of text
+            painter.setFont(_font(8))
+            painter.setPen(MUTED)
+            status_rect = QRect(text_left, top + 22, self.width() - text_left - 4, 18)
+            painter.drawText(status_rect, int(Qt.AlignmentFlag.AlignVCenter), lane.method)
+            return
         shown_method = Method.MASK if lane.method == "fill" else Method(lane.method)
         status_icon = method_icon(shown_method) if lane.hidden else icon("kept", "#8ce99a")
         status_icon.paint(painter, QRect(text_left, top + 24, 14, 14))
         painter.setFont(_font(8))
         painter.setPen(QColor("#8ce99a") if not lane.hidden else MUTED)
         status = lane.method.capitalize() if lane.hidden else "Kept visible"
+        if lane.models_missing:
+            status += " (no models)"
+            painter.setPen(QColor("#fcc419"))
         if lane.kind == "region":
             status = f"Region · {lane.method}"
         painter.drawText(

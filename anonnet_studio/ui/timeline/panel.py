@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWi
 from anonnet_studio.ui.document import ProjectDocument
 from anonnet_studio.ui.editor_state import EditorState
 from anonnet_studio.ui.icons import icon
+from anonnet_studio.ui.timeline.audio_menu import fill_audio_menu
 from anonnet_studio.ui.timeline.view import ZOOM_STEP, TimelineView
 
 # Identity fields the timeline shows; other edits (prompt, seed, ...) need no rebuild.
@@ -23,6 +24,7 @@ class TimelinePanel(QWidget):
         super().__init__(parent)
         self._document = document
         self._state = state
+        self._synthetic_unavailable = False
         self.view = TimelineView(self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -36,6 +38,10 @@ class TimelinePanel(QWidget):
         document.identity_changed.connect(self._on_identity_changed)
         document.tracks_changed.connect(lambda _ids: self.rebuild())
         document.regions_changed.connect(self.rebuild)
+        document.voice_changed.connect(self.rebuild)
+        self.view.audio_menu_extender = lambda menu, kind, index: fill_audio_menu(
+            menu, document, self.view.timeline.audio, state.fps, kind, index
+        )
         state.region_selected.connect(self._on_region_selected)
         state.frame_changed.connect(self.view.set_frame)
         state.identity_selected.connect(self._on_identity_selected)
@@ -49,8 +55,18 @@ class TimelinePanel(QWidget):
         self.view.region_clicked.connect(state.select_region)
         self.rebuild()
 
+    def set_synthetic_unavailable(self, unavailable: bool) -> None:
+        if unavailable != self._synthetic_unavailable:
+            self._synthetic_unavailable = unavailable
+            self.rebuild()
+
     def rebuild(self) -> None:
-        self.view.rebuild(self._document.project, self._state.frame_count, self._state.fps)
+        self.view.rebuild(
+            self._document.project,
+            self._state.frame_count,
+            self._state.fps,
+            synthetic_unavailable=self._synthetic_unavailable,
+        )
         self.view.set_frame(self._state.frame)
         self._restore_selection()
 
@@ -101,6 +117,8 @@ class TimelinePanel(QWidget):
 
     def _on_identity_selected(self, identity_id: str | None) -> None:
         self.view.set_selected_identity(identity_id)
+        if identity_id is not None:
+            self.view.scroll_to_lane(identity_id)
 
     def _on_shot_selected(self, index: int | None) -> None:
         if index is not None:
