@@ -74,6 +74,10 @@ def main() -> int:
                 f"{_ok(base.verdict_ok)}|{_ok(full.verdict_ok)}"
             )
             covered_lines.append(f"  {condition}: covered by the check {full.covered_by}")
+            if full.recognised:
+                covered_lines.append(
+                    f"    still recognised (frame, person, px, dist): {full.recognised}"
+                )
         print("\nFaces the full check covered, by detector (face-frames):")
         print("\n".join(covered_lines))
     return 0

@@ -4,7 +4,7 @@ places, the independent judge's recall, and what the exported frames still show.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +19,7 @@ from anonnet_studio.core.anonymize.renderer import RenderResult, render
 from anonnet_studio.core.vision.factory import VisionModels
 from tests.media_factory import decode_rgb
 from tests.support.hard_footage import HardClip, TruthFace
-from tests.support.independent_check import IndependentJudge
+from tests.support.independent_check import SAME_PERSON, IndependentJudge
 
 # A true face box counts as changed when its mean absolute change (grey levels) reaches
 # this share of its own contrast (std), and at least CODEC_NOISE: a blur removes about as
@@ -36,6 +36,8 @@ class ExportScore:
     recognisable: int  # ... still recognised by the judge in the output
     verdict_ok: bool  # not blind and nothing left uncovered
     covered_by: dict[str, int]
+    # (frame, person, face width px, judge distance) of each face still recognised
+    recognised: list[tuple[int, str, float, float]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,12 +149,17 @@ def score_export(
     outputs = [image for _, image in decode_rgb(dest)]
     assert len(outputs) == len(sources)
     protected = recognisable = 0
-    for source, output, truth in zip(sources, outputs, clip.truth, strict=True):
+    recognised = []
+    for index, (source, output, truth) in enumerate(zip(sources, outputs, clip.truth, strict=True)):
         for face in truth:
             if not in_frame(face, source.shape):
                 continue
             protected += _changed(source, output, face)
-            recognisable += judge.recognisable(output, face)
+            distance = judge.distance(output, face)
+            if distance is not None and distance < SAME_PERSON:
+                recognisable += 1
+                width = float(face.box[2] - face.box[0])
+                recognised.append((index, face.person, round(width), round(distance, 3)))
     sight = result.checker_sight
     covered: dict[str, int] = {}
     for leak in result.leaks:
@@ -165,6 +172,7 @@ def score_export(
         verdict_ok=not (sight is not None and sight.blind)
         and all(leak.covered for leak in result.leaks),
         covered_by=covered,
+        recognised=recognised,
     )
     return score, result
 
