@@ -46,6 +46,7 @@ from anonnet_studio.core.progress import (
     ProgressThrottle,
     check_cancel,
 )
+from anonnet_studio.core.timing import StageClock
 from anonnet_studio.core.vision.factory import VisionModels
 from anonnet_studio.core.vision.types import FaceDetection
 
@@ -73,7 +74,7 @@ def analyze_video(
     """Analyse a video file. Raises the media engine's typed errors for bad input."""
     settings = settings or AnalysisSettings()
     report = ProgressThrottle(on_progress)
-    timings: dict[str, float] = {}
+    clock = StageClock()  # exclusive seconds per stage, kept in the result's timings_s
     started = time.perf_counter()
 
     with VideoReader(Path(path)) as reader:
@@ -85,64 +86,68 @@ def analyze_video(
             max_gap_frames=max(settings.detection_stride, round(settings.max_gap_seconds * fps)),
             embedding_threshold=models.embedder.threshold,
         )
-        sampler = TrackSampler(models, settings)
+        sampler = TrackSampler(models, settings, clock)
         full_size = (info.video.width, info.video.height)
         scale = 1.0
-        for frame in reader.iter_frames(max_side=settings.detect_max_side):
+        frames = reader.iter_frames(max_side=settings.detect_max_side)
+        for frame in clock.timed_iter("decode_s", frames):
             check_cancel(cancel)
-            shot_detector.push(frame.index, frame.image)
+            with clock("shots_s"):
+                shot_detector.push(frame.index, frame.image)
             if frame.index % settings.detection_stride == 0:
                 scale = info.video.width / frame.image.shape[1]
-                detections = models.detector.detect(frame.image)
+                with clock("detection_s"):
+                    detections = models.detector.detect(frame.image)
                 embeddings = sampler.embeddings_before_association(frame, detections)
-                track_ids = tracker.update(
-                    frame.index, detections, embeddings, sampler.qualities(detections)
-                )
+                with clock("tracking_s"):
+                    track_ids = tracker.update(
+                        frame.index, detections, embeddings, sampler.qualities(detections)
+                    )
                 sampler.after_association(frame, detections, track_ids, tracker, full_size)
             report(Progress("Analysing frames", frame.index + 1, frame_count))
-        timings["decode_detect_track_s"] = time.perf_counter() - started
 
-        shots = shot_detector.shots(max(frame_count, 0) or None)
-        raw_tracks = _keep_plausible(tracker.finish(), settings)
-        tracks = _finalise_tracks(
-            raw_tracks,
-            shots,
-            sampler,
-            scale,
-            reader,
-            models,
-            tracker.max_gap_frames,
-            settings.detection_stride,
-        )
+        with clock("tracking_s"):
+            shots = shot_detector.shots(max(frame_count, 0) or None)
+            raw_tracks = _keep_plausible(tracker.finish(), settings)
+            tracks = _finalise_tracks(
+                raw_tracks,
+                shots,
+                sampler,
+                scale,
+                reader,
+                models,
+                tracker.max_gap_frames,
+                settings.detection_stride,
+                clock,
+            )
 
         check_cancel(cancel)
-        t0 = time.perf_counter()
-        groups = cluster_tracks(
-            [
-                TrackForClustering(
-                    t.id,
-                    t.embedding,
-                    int(t.frames[0]),
-                    int(t.frames[-1]),
-                    frozenset(t.frames.tolist()),
-                    weight=float(len(t.frames)),
-                )
-                for t in tracks
-            ],
-            threshold=models.embedder.threshold,
-        )
-        timings["clustering_s"] = time.perf_counter() - t0
+        with clock("clustering_s"):
+            groups = cluster_tracks(
+                [
+                    TrackForClustering(
+                        t.id,
+                        t.embedding,
+                        int(t.frames[0]),
+                        int(t.frames[-1]),
+                        frozenset(t.frames.tolist()),
+                        weight=float(len(t.frames)),
+                    )
+                    for t in tracks
+                ],
+                threshold=models.embedder.threshold,
+            )
 
-        t0 = time.perf_counter()
         by_id = {t.id: t for t in tracks}
         identities = []
         for number, group in enumerate(groups, start=1):
             check_cancel(cancel)
             report(Progress("Estimating attributes", number - 1, len(groups)))
             members = [by_id[i] for i in group]
-            identities.append(_build_identity(members, reader, models, settings))
+            with clock("attributes_s"):
+                identities.append(_build_identity(members, reader, models, settings))
         report(Progress("Estimating attributes", len(groups), len(groups)))
-        timings["attributes_s"] = time.perf_counter() - t0
+    timings = dict(clock.totals)
     timings["total_s"] = time.perf_counter() - started
 
     return AnalysisResult(
@@ -174,6 +179,7 @@ def _finalise_tracks(
     models: VisionModels,
     max_gap_frames: int,
     stride: int,
+    clock: StageClock,
 ) -> list[AnalysedTrack]:
     """Split at cuts, densify, smooth, scale to full-frame pixels, attach embedding and
     keyframe. Ids are renumbered 0..N-1 in order of appearance."""
@@ -191,7 +197,8 @@ def _finalise_tracks(
             return mean
         key = (piece.id, piece.frames[0])
         if key not in full_frame_embeddings:  # too short to have been sampled
-            full_frame_embeddings[key] = _embed_full_frame(reader, models, scale, piece)
+            with clock("embedding_s"):
+                full_frame_embeddings[key] = _embed_full_frame(reader, models, scale, piece)
         return full_frame_embeddings[key]
 
     pieces: list[tuple[int, RawTrack]] = []
