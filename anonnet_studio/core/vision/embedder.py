@@ -16,6 +16,7 @@ from anonnet_studio.core.errors import ModelError
 from anonnet_studio.core.vision.align import align_face
 from anonnet_studio.core.vision.landmarks import dlib_rectangle, load_shape_predictor
 from anonnet_studio.core.vision.model_files import onnx_session, require_model_file
+from anonnet_studio.core.vision.onnx_weights import fold_weight_dequantization
 from anonnet_studio.core.vision.types import FaceDetection
 
 SFACE_FILE = "face_recognition_sface_2021dec_int8bq.onnx"
@@ -29,8 +30,9 @@ def _normalised_rows(vectors: np.ndarray) -> np.ndarray:
     return (vectors / norms).astype(np.float32)
 
 
-def pruned_sface_graph(model_path: Path) -> bytes:
-    """The SFace graph with only its image input declared, and a free batch size.
+def pruned_sface_graph(model_path: Path, *, fold_weights: bool = True) -> bytes:
+    """The SFace graph with only its image input declared, a free batch size, and float
+    weights (see `onnx_weights`: the same outputs at ~0.55x the time per call).
 
     The int8 file lists ~174 graph inputs that are really weights (or unused at all);
     OpenCV's `FaceRecognizerSF` rejects it and onnxruntime would treat them as feedable.
@@ -57,6 +59,8 @@ def pruned_sface_graph(model_path: Path) -> bytes:
     # works for any batch, so one call can embed every face of a frame.
     for value in (graph.input[0], graph.output[0]):
         value.type.tensor_type.shape.dim[0].dim_param = "batch"
+    if fold_weights:
+        fold_weight_dequantization(model)
     return model.SerializeToString()
 
 
