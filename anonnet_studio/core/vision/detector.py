@@ -9,6 +9,7 @@ import numpy as np
 
 from anonnet_studio.core.errors import ModelError
 from anonnet_studio.core.vision.model_files import require_model_file
+from anonnet_studio.core.vision.onnx_proto import load_model
 from anonnet_studio.core.vision.onnx_weights import fold_weight_dequantization
 from anonnet_studio.core.vision.types import FaceDetection
 
@@ -105,11 +106,9 @@ class YuNetDetector:
 def float_weight_graph(path: Path) -> bytes:
     """The YuNet graph with its int8 weights dequantized once (OpenCV would redo it on
     every call): the same detections, ~10 % faster. The file itself is not changed."""
-    import onnx
-
     try:
-        model = onnx.load(str(path))
-    except Exception as exc:  # onnx raises DecodeError, OSError, ...
+        model = load_model(path)
+    except (OSError, ValueError, ImportError) as exc:
         raise ModelError(f"not a valid ONNX file: {exc}") from exc
     fold_weight_dequantization(model)
     return model.SerializeToString()

@@ -16,6 +16,7 @@ from anonnet_studio.core.errors import ModelError
 from anonnet_studio.core.vision.align import align_face
 from anonnet_studio.core.vision.landmarks import dlib_rectangle, load_shape_predictor
 from anonnet_studio.core.vision.model_files import onnx_session, require_model_file
+from anonnet_studio.core.vision.onnx_proto import load_model
 from anonnet_studio.core.vision.onnx_weights import fold_weight_dequantization
 from anonnet_studio.core.vision.types import FaceDetection
 
@@ -38,11 +39,9 @@ def pruned_sface_graph(model_path: Path, *, fold_weights: bool = True) -> bytes:
     OpenCV's `FaceRecognizerSF` rejects it and onnxruntime would treat them as feedable.
     Pruning happens in memory, the file on disk is never modified.
     """
-    import onnx
-
     try:
-        model = onnx.load(str(model_path))
-    except Exception as exc:  # onnx raises DecodeError, OSError, ...
+        model = load_model(model_path)
+    except (OSError, ValueError, ImportError) as exc:
         raise ModelError(f"The SFace identity model is not a valid ONNX file: {exc}") from exc
     graph = model.graph
     read_by_nodes = {name for node in graph.node for name in node.input}

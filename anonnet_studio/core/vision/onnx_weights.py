@@ -10,19 +10,16 @@ float convolutions. Doing the dequantization once in memory gives the same float
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    import onnx
+from anonnet_studio.core.vision.onnx_proto import attribute_values, float_tensor, tensor_to_array
 
 
-def fold_weight_dequantization(model: onnx.ModelProto) -> int:
-    """Replace every `DequantizeLinear` whose inputs are all stored weights by its float
-    result, in place. Returns how many nodes were folded."""
-    from onnx import helper, numpy_helper
-
+def fold_weight_dequantization(model: Any) -> int:
+    """Replace every `DequantizeLinear` of a `ModelProto` whose inputs are all stored
+    weights by its float result, in place. Returns how many nodes were folded."""
     graph = model.graph
     weights = {init.name: init for init in graph.initializer}
     kept, folded = [], []
@@ -31,10 +28,10 @@ def fold_weight_dequantization(model: onnx.ModelProto) -> int:
         if node.op_type != "DequantizeLinear" or not all(n in weights for n in inputs):
             kept.append(node)
             continue
-        attributes = {a.name: helper.get_attribute_value(a) for a in node.attribute}
-        arrays = [numpy_helper.to_array(weights[name]) for name in inputs]
+        attributes = attribute_values(node)
+        arrays = [tensor_to_array(weights[name]) for name in inputs]
         values = _dequantize(arrays, int(attributes.get("axis", 1)), attributes.get("block_size"))
-        folded.append(numpy_helper.from_array(values, node.output[0]))
+        folded.append(float_tensor(values, node.output[0]))
     if not folded:
         return 0
     del graph.node[:]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from onnx.reference import ReferenceEvaluator
 from anonnet_studio.core.vision.detector import YUNET_FILE, float_weight_graph
 from anonnet_studio.core.vision.embedder import SFACE_FILE, SFaceEmbedder, pruned_sface_graph
 from anonnet_studio.core.vision.model_files import onnx_session
+from anonnet_studio.core.vision.onnx_proto import load_model
 from anonnet_studio.core.vision.onnx_weights import fold_weight_dequantization
 from anonnet_studio.core.vision.types import cosine_distance
 from tests.core.vision.conftest import VIDEO_MAX_SIDE, clip_frames, load_image
@@ -88,3 +91,24 @@ def test_yunet_detections_unchanged_by_folding(model_dir: Callable[[str], Path])
     expected, got = from_file.detect(image)[1], from_folded.detect(image)[1]
     assert expected is not None and len(expected) == 6
     np.testing.assert_allclose(got, expected, atol=1e-3)
+
+
+def test_loading_the_vision_models_does_not_import_onnx(tmp_path: Path) -> None:
+    """`import onnx` holds the GIL for ~0.5 s of CPU (ml_dtypes): the editor would freeze."""
+    code = (
+        "import sys; from pathlib import Path\n"
+        "from anonnet_studio.core.models.manager import ModelManager\n"
+        "from anonnet_studio.core.vision.factory import build_embedded_vision\n"
+        f"m = ModelManager.from_environment(models_dir=Path({str(tmp_path)!r}), offline=True)\n"
+        "build_embedded_vision(m.resolve)\n"
+        "print(sorted(n for n in ('onnx', 'ml_dtypes') if n in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True
+    )
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_file_that_is_not_onnx_is_refused() -> None:
+    with pytest.raises(ValueError, match="not an ONNX model"):
+        load_model(b"\x00\x01 not protobuf")
