@@ -20,7 +20,8 @@ from anonnet_studio.core.vision.embedder import (
     SFaceEmbedder,
 )
 from anonnet_studio.core.vision.emotion import EMOTION_FILE, EmotionEstimator
-from anonnet_studio.core.vision.landmarks import SHAPE5_FILE, SHAPE68_FILE, DlibLandmarks68
+from anonnet_studio.core.vision.landmark_process import Landmarks68Process
+from anonnet_studio.core.vision.landmarks import SHAPE5_FILE, SHAPE68_FILE
 from anonnet_studio.core.vision.selection import BACKEND_MODELS, EMBEDDED_DEFAULT
 from anonnet_studio.core.vision.types import (
     AttributeEstimator,
@@ -165,7 +166,8 @@ def _landmarks(key: str, model_dir: ModelDir, device: str) -> LandmarkPredictor:
         from anonnet_studio.core.vision.fan_landmarks import FAN_FILE, FanLandmarks68
 
         return FanLandmarks68(folder / FAN_FILE, device=device)
-    return DlibLandmarks68(model_dir("dlib-face-models") / SHAPE68_FILE)
+    # Loaded in a child process: the load holds the GIL for ~0.5 s CPU (see landmark_process).
+    return Landmarks68Process(model_dir("dlib-face-models") / SHAPE68_FILE)
 
 
 def _downloaded_race(model_dir: ModelDir, device: str) -> AttributeEstimator:
