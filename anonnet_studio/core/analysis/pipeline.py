@@ -16,6 +16,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from anonnet_studio.core.analysis.attributes import estimate_identity_attributes
@@ -76,6 +77,24 @@ def analyze_video(
     cancel: CancelToken | None = None,
 ) -> AnalysisResult:
     """Analyse a video file. Raises the media engine's typed errors for bad input."""
+    # The analysis already keeps two cores busy (decode + detection on one thread, the
+    # rest on this one, plus the decoder's threads); OpenCV's own pool on top of that
+    # oversubscribes them: one OpenCV thread took 15 % less CPU for the same wall time.
+    opencv_threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        return _analyze(path, models, settings, on_progress, cancel)
+    finally:
+        cv2.setNumThreads(opencv_threads)
+
+
+def _analyze(
+    path: Path,
+    models: VisionModels,
+    settings: AnalysisSettings | None,
+    on_progress: ProgressCallback | None,
+    cancel: CancelToken | None,
+) -> AnalysisResult:
     settings = settings or AnalysisSettings()
     report = ProgressThrottle(on_progress)
     clock = StageClock()  # exclusive seconds per stage, kept in the result's timings_s

@@ -70,7 +70,7 @@ class Landmarks68Process:
             stdin, stdout = self._pipes()
             try:
                 stdin.write(header)
-                stdin.write(memoryview(pixels).cast("B"))
+                stdin.write(pixels.tobytes())
                 stdin.flush()
                 status = _read(stdout, 1)
                 if status == b"K":

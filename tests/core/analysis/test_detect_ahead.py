@@ -77,3 +77,32 @@ def test_leaving_early_stops_the_producer() -> None:
     assert closed == [True]
     assert threading.active_count() == before
     assert len(detector.calls) < 100  # it stopped a few frames ahead, not at the end
+
+
+def test_analysis_runs_opencv_single_threaded_and_restores_it() -> None:
+    import cv2
+
+    from anonnet_studio.core.analysis.pipeline import analyze_video
+    from anonnet_studio.core.vision.factory import VisionModels
+    from tests.conftest import fixture_video
+
+    seen: list[int] = []
+
+    class _Broken:
+        name = "broken"
+        threshold = 0.5
+
+        def detect(self, image: np.ndarray, *, max_side: int | None = None) -> list:
+            seen.append(cv2.getNumThreads())
+            raise RuntimeError("stop here")
+
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(2)
+    try:
+        models = VisionModels(_Broken(), _Broken(), _Broken(), ())  # type: ignore[arg-type]
+        with pytest.raises(RuntimeError, match="stop here"):
+            analyze_video(fixture_video("lia_vox2.mp4"), models)
+        assert seen == [1]
+        assert cv2.getNumThreads() == 2
+    finally:
+        cv2.setNumThreads(before)
