@@ -17,7 +17,10 @@ from anonnet_studio.core.vision.align import align_face
 from anonnet_studio.core.vision.landmarks import dlib_rectangle, load_shape_predictor
 from anonnet_studio.core.vision.model_files import onnx_session, require_model_file
 from anonnet_studio.core.vision.onnx_proto import load_model
-from anonnet_studio.core.vision.onnx_weights import fold_weight_dequantization
+from anonnet_studio.core.vision.onnx_weights import (
+    fold_weight_dequantization,
+    keep_only_initializers,
+)
 from anonnet_studio.core.vision.types import FaceDetection
 
 SFACE_FILE = "face_recognition_sface_2021dec_int8bq.onnx"
@@ -51,9 +54,7 @@ def pruned_sface_graph(model_path: Path, *, fold_weights: bool = True) -> bytes:
         raise ModelError(f"The SFace model has {len(images)} image inputs; expected exactly 1.")
     del graph.input[:]
     graph.input.extend(images)
-    unused = [init for init in graph.initializer if init.name not in read_by_nodes]
-    for init in unused:
-        graph.initializer.remove(init)
+    keep_only_initializers(graph, read_by_nodes)
     # The file fixes the batch size to 1; the network itself (convs + flatten + gemm)
     # works for any batch, so one call can embed every face of a frame.
     for value in (graph.input[0], graph.output[0]):

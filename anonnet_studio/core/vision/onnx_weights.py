@@ -38,9 +38,21 @@ def fold_weight_dequantization(model: Any) -> int:
     graph.node.extend(kept)
     graph.initializer.extend(folded)
     still_read = {name for node in graph.node for name in node.input}
-    for init in [i for i in graph.initializer if i.name not in still_read]:
-        graph.initializer.remove(init)
+    keep_only_initializers(graph, still_read)
     return len(folded)
+
+
+def keep_only_initializers(graph: Any, names: set[str]) -> None:
+    """Drop the stored tensors not in `names`. (Rebuilding the list: `remove()` finds each
+    one by comparing whole tensors, seconds of GIL-held work on a big graph.)"""
+    kept = [init for init in graph.initializer if init.name in names]
+    if len(kept) == len(graph.initializer):
+        return
+    copies = [type(init)() for init in kept]
+    for copy, init in zip(copies, kept, strict=True):
+        copy.CopyFrom(init)
+    del graph.initializer[:]
+    graph.initializer.extend(copies)
 
 
 def _dequantize(arrays: list[np.ndarray], axis: int, block_size: object) -> np.ndarray:
