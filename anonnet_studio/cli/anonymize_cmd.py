@@ -74,6 +74,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _add_export_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--report", type=Path, help="write an audit report (JSON + HTML)")
+    parser.add_argument(
+        "--report-paths",
+        action="store_true",
+        help="name the full paths of the source and output in the report (internal use; "
+        "by default it gives file names only, so it can be shared)",
+    )
     parser.add_argument("--side-by-side", action="store_true", help="original | anonymized")
     parser.add_argument(
         "--crf",
@@ -96,7 +102,8 @@ def run_anonymize(args: argparse.Namespace) -> int:
     extra = project_outputs(args.project) if args.project else []
     _check_paths(args, inputs, extra)
     # Mute ranges are checked against the clip before minutes of analysis, not after.
-    check_against_clip(voice_settings(args), Path(project.source.path) if project else source)
+    voice = voice_settings(args, project.voice if project else None)
+    check_against_clip(voice, Path(project.source.path) if project else source)
     if project is None:
         from anonnet_studio.cli.analyze_cmd import analyze_to_project
 
@@ -116,7 +123,7 @@ def run_export(args: argparse.Namespace) -> int:
     path = existing_file(args.project, "project")
     project = load_project(path)
     _check_paths(args, project_inputs(path, project), [])
-    check_against_clip(voice_settings(args), Path(project.source.path))
+    check_against_clip(voice_settings(args, project.voice), Path(project.source.path))
     with OutputTransaction() as transaction:
         outcome, stage = _export(project, args, transaction)
         # Saved back: the faces generated now (so the next export reuses them), the leak
@@ -165,7 +172,7 @@ def _export(
     # with, whatever --embedder says.
     choice = choice_for_project(backend_choice(args), project)
     models = load_vision_models(manager, choice, args.device)
-    voice = voice_settings(args)
+    voice = voice_settings(args, project.voice)
     encoder = speaker_encoder_for(voice, manager)
     with TerminalProgress(enabled=not args.quiet) as progress:
         stage = _synthetic_stage(project, manager, models, args.device, progress)
@@ -179,6 +186,7 @@ def _export(
             crf=args.crf,
             leak_check=not args.no_leak_check,
             report_path=args.report,
+            report_full_paths=args.report_paths,
             voice=voice,
             speaker_encoder=encoder,
             on_progress=progress,

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 
 from anonnet_studio.core.errors import AnonNetError
 from anonnet_studio.project.io import PROJECT_SUFFIX
+from anonnet_studio.project.openable import VIDEO_SUFFIXES, is_openable
 from anonnet_studio.project.presence import OpenProjectClaim
 from anonnet_studio.ui.dialogs.messages import Answer, Messenger
 from anonnet_studio.ui.document import ProjectDocument
@@ -22,17 +23,11 @@ from anonnet_studio.workers.requests import AnalysisRequest, OpenProjectRequest
 from anonnet_studio.workers.results import AnalysisDone, JobInfo, ProjectOpened
 from anonnet_studio.workers.worker import ComputeWorker
 
-VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v", ".mts")
 OPEN_FILTER = (
     f"Videos and projects (*{PROJECT_SUFFIX} " + " ".join(f"*{s}" for s in VIDEO_SUFFIXES) + ");;"
     f"Projects (*{PROJECT_SUFFIX});;Videos (" + " ".join(f"*{s}" for s in VIDEO_SUFFIXES) + ")"
 )
 PROJECT_FILTER = f"AnonNET project (*{PROJECT_SUFFIX})"
-
-
-def is_openable(path: Path) -> bool:
-    suffix = path.suffix.lower()
-    return suffix == PROJECT_SUFFIX or suffix in VIDEO_SUFFIXES
 
 
 class FileController(QObject):

@@ -18,6 +18,7 @@ import numpy as np
 
 from anonnet_studio.core.anonymize.plan import RenderPlan, TrackGeometry
 from anonnet_studio.core.vision.selection import BackendChoice
+from anonnet_studio.core.voice.settings import VoiceSettings
 from anonnet_studio.project.schema import Method, Project
 from anonnet_studio.project.synthetic_faces import FaceJob
 
@@ -39,6 +40,7 @@ class JobKind(StrEnum):
     MODEL_STATUS = "models"
     WARM_UP = "warm-up"
     PROPAGATION = "propagation"  # handled in correction_jobs.py
+    VOICE_PREVIEW = "voice-preview"  # handled in voice_jobs.py
 
 
 def frozen_array(array: np.ndarray) -> np.ndarray:
@@ -228,6 +230,20 @@ class PropagationRequest:
         return f"Following {what} from frame {self.seed_frame}"
 
 
+@dataclass(frozen=True, slots=True)
+class VoicePreviewRequest:
+    """Disguise a few seconds of the voice around `center_s` with `settings` (frozen)."""
+
+    kind: ClassVar[JobKind] = JobKind.VOICE_PREVIEW
+    video_path: Path
+    settings: VoiceSettings
+    center_s: float
+    duration_s: float | None = None  # of the clip, to keep the window inside it
+
+    def describe(self) -> str:
+        return f"Previewing the {self.settings.method.value} voice at {self.center_s:.1f} s"
+
+
 JobRequest = (
     ConfigureRequest
     | ModelStatusRequest
@@ -238,4 +254,5 @@ JobRequest = (
     | GenerationRequest
     | ExportRequest
     | PropagationRequest
+    | VoicePreviewRequest
 )
