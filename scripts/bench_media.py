@@ -7,7 +7,9 @@ For lp_s18.mp4 (720p) and a 1080p copy made from it in a temp folder:
     (`for f in container.decode(video=0): f.to_ndarray(format="rgb24")`), best of 3,
   * `frame_at` latency (median / p95 ms) for random jumps (cold and warm cache) and for
     stepping one frame forward and backward, as a timeline scrub does,
-  * H.264 encode frames/s through `VideoWriter` (default CRF 18, preset veryfast).
+  * H.264 encode frames/s through `VideoWriter` (default CRF 18, preset veryfast),
+  * the preview proxy (core/media/proxy.py): build time, size, and `frame_at` latency for
+    the same random jumps on it (what the editor's preview scrubs once it is built).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import cv2
 import numpy as np
 
 from anonnet_studio.core.media import VideoReader, VideoWriter, probe
+from anonnet_studio.core.media.proxy import PROXY_GOP, build_proxy
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_FIXTURES = Path(os.environ.get("ANONNET_FIXTURES", REPO.parent / "shared" / "fixtures"))
@@ -85,6 +88,23 @@ def bench_random_access(path: Path, samples: int) -> None:
         print(f"  frame_at step backward      {summary(latencies_ms(reader.frame_at, backward))}")
 
 
+def bench_proxy(path: Path, samples: int, folder: Path) -> None:
+    start, cpu = time.perf_counter(), time.process_time()
+    proxy = build_proxy(path, folder / f"{path.stem}.proxy.mp4")
+    built, built_cpu = time.perf_counter() - start, time.process_time() - cpu
+    with VideoReader(proxy) as reader:
+        size, count = (reader.info.video.width, reader.info.video.height), reader.frame_count
+    print(
+        f"  proxy {size[0]}x{size[1]}, GOP {PROXY_GOP}: built in {built:.1f} s "
+        f"({built_cpu:.1f} s CPU, {count / built:.0f} fps), "
+        f"{proxy.stat().st_size / 2**20:.1f} MiB"
+    )
+    rng = np.random.default_rng(0)
+    jumps = [int(i) for i in rng.integers(0, count, size=samples)]
+    with VideoReader(proxy, cache_bytes=0) as reader:
+        print(f"  proxy frame_at random, no cache {summary(latencies_ms(reader.frame_at, jumps))}")
+
+
 def bench_encode(path: Path, folder: Path) -> None:
     info = probe(path)
     with VideoReader(path) as reader:
@@ -128,6 +148,7 @@ def bench_file(path: Path, samples: int, folder: Path) -> None:
         f"{open_s * 1000:.0f} ms of it opening + indexing)"
     )
     bench_random_access(path, samples)
+    bench_proxy(path, samples, folder)
     bench_encode(path, folder)
 
 
@@ -135,11 +156,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fixtures", type=Path, default=DEFAULT_FIXTURES)
     parser.add_argument("--samples", type=int, default=40, help="frame_at calls per pattern")
+    parser.add_argument("--clip", type=Path, help="benchmark this video instead of lp_s18")
     args = parser.parse_args()
     source = args.fixtures / "video" / "lp_s18.mp4"
     print(f"PyAV {av.__version__}, {os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory(prefix="bench_media_") as tmp:
         folder = Path(tmp)
+        if args.clip:
+            bench_file(args.clip, args.samples, folder)
+            return
         bench_file(source, args.samples, folder)
         bench_file(make_1080p(source, folder / "lp_s18_1080p.mp4"), args.samples, folder)
 

@@ -14,6 +14,7 @@ from PySide6.QtCore import QSettings, QStandardPaths
 from PySide6.QtWidgets import QApplication
 
 from anonnet_studio import __version__
+from anonnet_studio.core.media.proxy import ProxyBuilder, ProxyCache, default_proxy_dir
 from anonnet_studio.ui.context import EditorContext
 from anonnet_studio.ui.dialogs.crash_dialog import install_crash_hook
 from anonnet_studio.ui.main_window import MainWindow
@@ -70,7 +71,9 @@ def run_editor(argv: Sequence[str] | None = None) -> int:
     apply_theme(app)
 
     store = SettingsStore(QSettings())
-    worker = ComputeWorker(ComputeServices(store.load().compute_config()))
+    # Scrubbing proxies live in the app's cache folder (see core/media/proxy.py).
+    proxies = ProxyBuilder(ProxyCache(default_proxy_dir()))
+    worker = ComputeWorker(ComputeServices(store.load().compute_config(), proxies=proxies))
     worker.start()
     window = build_main_window(store, worker)
     # A bug in a slot or event handler: a dialog with the details, not a dead window.

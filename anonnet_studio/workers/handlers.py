@@ -154,18 +154,22 @@ def render_preview(
     on_progress: ProgressCallback,
     cancel: CancelToken,
 ) -> PreviewFrame:
-    """Decode one frame exactly and redact it the way the export will (at full size, so the
-    plan's coordinates fit), then shrink both for display."""
+    """Decode one frame and redact it the way the export will (at full size, so the plan's
+    coordinates fit), then shrink both for display. Once the source's proxy is built the
+    frame comes from it (fast random access), scaled up to full size for the redaction;
+    until then, and for every export, frames are decoded exactly from the source."""
     reader = services.reader(request.video_path)
-    original = reader.frame_at(request.frame_index)
+    proxy = services.preview_reader(request.video_path, request.source_hash)
+    shown = (proxy or reader).frame_at(request.frame_index)
     anonymized = None
     if request.plan is not None:
-        anonymized = np.array(original, copy=True)
+        size = (reader.info.video.width, reader.info.video.height)
+        full = shown if proxy is None else cv2.resize(shown, size, interpolation=cv2.INTER_LINEAR)
+        anonymized = np.array(full, copy=True)
         redactor = FrameRedactor(default_redactors())
         redact_frame(redactor, anonymized, request.plan, request.frame_index)
-    original = _fit(original, request.max_side)
-    if anonymized is not None:
         anonymized = _fit(anonymized, request.max_side)
+    original = _fit(shown, request.max_side)
     return PreviewFrame(request.frame_index, request.plan_version, original, anonymized)
 
 

@@ -163,6 +163,8 @@ class PreviewRequest:
     plan: RenderPlan | None
     plan_version: int  # the GUI's cache key for the plan's state
     max_side: int | None = None  # downscale large frames for display
+    # The source's sha256 (from the project): names its scrubbing proxy in the cache.
+    source_hash: str | None = None
 
     def describe(self) -> str:
         return f"Preview of frame {self.frame_index}"

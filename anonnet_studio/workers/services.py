@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from anonnet_studio.core.media.proxy import ProxyBuilder
 from anonnet_studio.core.media.reader import VideoReader
 from anonnet_studio.core.models.manager import ModelManager
 from anonnet_studio.core.vision.selection import BackendChoice
@@ -49,7 +50,9 @@ class ComputeServices:
         *,
         manager_factory: ManagerFactory = default_manager_factory,
         vision_loader: VisionLoader = default_vision_loader,
+        proxies: ProxyBuilder | None = None,
     ) -> None:
+        """`proxies` builds the preview's scrubbing proxies (none: it reads the source)."""
         self._config = config
         self._manager_factory = manager_factory
         self._vision_loader = vision_loader
@@ -60,6 +63,9 @@ class ComputeServices:
         self._speaker_encoder: SpeakerEncoder | None = None
         self._reader: VideoReader | None = None
         self._reader_path: Path | None = None
+        self._proxies = proxies
+        self._proxy_reader: VideoReader | None = None
+        self._proxy_path: Path | None = None
 
     @property
     def config(self) -> ComputeConfig:
@@ -127,14 +133,41 @@ class ComputeServices:
             self._reader_path = path
         return self._reader
 
+    def preview_reader(self, path: Path, source_hash: str | None) -> VideoReader | None:
+        """The source's short-GOP proxy for display, once built; until then None (the
+        build starts in the background on the first call). Only the preview reads it:
+        exports, analysis and generation read the source through `reader`."""
+        if self._proxies is None or not source_hash:
+            return None
+        proxy = self._proxies.ready(source_hash)
+        if proxy is None:
+            self._proxies.start(Path(path), source_hash)
+            return None
+        if self._proxy_reader is None or self._proxy_path != proxy:
+            self._close_proxy_reader()
+            reader = VideoReader(proxy)
+            if reader.frame_count != self.reader(path).frame_count:
+                reader.close()  # not a frame-for-frame copy: never show wrong frames
+                return None
+            self._proxy_reader, self._proxy_path = reader, proxy
+        return self._proxy_reader
+
+    def _close_proxy_reader(self) -> None:
+        if self._proxy_reader is not None:
+            self._proxy_reader.close()
+        self._proxy_reader, self._proxy_path = None, None
+
     def close_reader(self) -> None:
         if self._reader is not None:
             self._reader.close()
         self._reader = None
         self._reader_path = None
+        self._close_proxy_reader()
 
     def close(self) -> None:
         """Release everything (called on the worker thread as it stops)."""
+        if self._proxies is not None:
+            self._proxies.stop()
         self.close_reader()
         self._vision = {}
         self._generator = None

@@ -4,7 +4,10 @@ Per decoded (downscaled) frame: the shot detector always runs; the face detector
 every `detection_stride`-th frame and the tracker links detections; identity embeddings
 and keyframe candidates (68 landmarks + head pose) are sampled along each track. After
 the pass, tracks are split at cuts, densified and smoothed, clustered into people, and
-each person's best keyframes are decoded at full resolution for attributes.
+each person's best keyframes are decoded at full resolution for attributes. Decoding and
+face detection run one step ahead on a second thread (`detect_ahead`), so `timings_s`
+stages overlap: decode_s and detection_s are that thread's, waiting_for_detection_s is
+how long the main loop waited for it.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from anonnet_studio.core.analysis.attributes import estimate_identity_attributes
@@ -21,6 +25,7 @@ from anonnet_studio.core.analysis.clustering import (
     cluster_tracks,
     representative_embedding,
 )
+from anonnet_studio.core.analysis.detect_ahead import detect_ahead
 from anonnet_studio.core.analysis.keyframes import KeyframeCandidate, best_candidate
 from anonnet_studio.core.analysis.result import (
     AnalysedIdentity,
@@ -46,6 +51,7 @@ from anonnet_studio.core.progress import (
     ProgressThrottle,
     check_cancel,
 )
+from anonnet_studio.core.timing import StageClock
 from anonnet_studio.core.vision.factory import VisionModels
 from anonnet_studio.core.vision.types import FaceDetection
 
@@ -71,10 +77,29 @@ def analyze_video(
     cancel: CancelToken | None = None,
 ) -> AnalysisResult:
     """Analyse a video file. Raises the media engine's typed errors for bad input."""
+    # The analysis already keeps two cores busy (decode + detection on one thread, the
+    # rest on this one, plus the decoder's threads); OpenCV's own pool on top of that
+    # oversubscribes them: one OpenCV thread took 15 % less CPU for the same wall time.
+    opencv_threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        return _analyze(path, models, settings, on_progress, cancel)
+    finally:
+        cv2.setNumThreads(opencv_threads)
+
+
+def _analyze(
+    path: Path,
+    models: VisionModels,
+    settings: AnalysisSettings | None,
+    on_progress: ProgressCallback | None,
+    cancel: CancelToken | None,
+) -> AnalysisResult:
     settings = settings or AnalysisSettings()
     report = ProgressThrottle(on_progress)
-    timings: dict[str, float] = {}
+    clock = StageClock()  # exclusive seconds per stage, kept in the result's timings_s
     started = time.perf_counter()
+    main_cpu_started = time.thread_time()
 
     with VideoReader(Path(path)) as reader:
         info = reader.info
@@ -85,64 +110,69 @@ def analyze_video(
             max_gap_frames=max(settings.detection_stride, round(settings.max_gap_seconds * fps)),
             embedding_threshold=models.embedder.threshold,
         )
-        sampler = TrackSampler(models, settings)
+        sampler = TrackSampler(models, settings, clock)
         full_size = (info.video.width, info.video.height)
         scale = 1.0
-        for frame in reader.iter_frames(max_side=settings.detect_max_side):
+        frames = reader.iter_frames(max_side=settings.detect_max_side)
+        detected = detect_ahead(frames, models.detector, settings.detection_stride, clock)
+        for item in clock.timed_iter("waiting_for_detection_s", detected):
             check_cancel(cancel)
-            shot_detector.push(frame.index, frame.image)
-            if frame.index % settings.detection_stride == 0:
+            frame, detections = item.frame, item.detections
+            with clock("shots_s"):
+                shot_detector.push(frame.index, frame.image)
+            if detections is not None:
                 scale = info.video.width / frame.image.shape[1]
-                detections = models.detector.detect(frame.image)
                 embeddings = sampler.embeddings_before_association(frame, detections)
-                track_ids = tracker.update(
-                    frame.index, detections, embeddings, sampler.qualities(detections)
-                )
+                with clock("tracking_s"):
+                    track_ids = tracker.update(
+                        frame.index, detections, embeddings, sampler.qualities(detections)
+                    )
                 sampler.after_association(frame, detections, track_ids, tracker, full_size)
             report(Progress("Analysing frames", frame.index + 1, frame_count))
-        timings["decode_detect_track_s"] = time.perf_counter() - started
 
-        shots = shot_detector.shots(max(frame_count, 0) or None)
-        raw_tracks = _keep_plausible(tracker.finish(), settings)
-        tracks = _finalise_tracks(
-            raw_tracks,
-            shots,
-            sampler,
-            scale,
-            reader,
-            models,
-            tracker.max_gap_frames,
-            settings.detection_stride,
-        )
+        with clock("tracking_s"):
+            shots = shot_detector.shots(max(frame_count, 0) or None)
+            raw_tracks = _keep_plausible(tracker.finish(), settings)
+            tracks = _finalise_tracks(
+                raw_tracks,
+                shots,
+                sampler,
+                scale,
+                reader,
+                models,
+                tracker.max_gap_frames,
+                settings.detection_stride,
+                clock,
+            )
 
         check_cancel(cancel)
-        t0 = time.perf_counter()
-        groups = cluster_tracks(
-            [
-                TrackForClustering(
-                    t.id,
-                    t.embedding,
-                    int(t.frames[0]),
-                    int(t.frames[-1]),
-                    frozenset(t.frames.tolist()),
-                    weight=float(len(t.frames)),
-                )
-                for t in tracks
-            ],
-            threshold=models.embedder.threshold,
-        )
-        timings["clustering_s"] = time.perf_counter() - t0
+        with clock("clustering_s"):
+            groups = cluster_tracks(
+                [
+                    TrackForClustering(
+                        t.id,
+                        t.embedding,
+                        int(t.frames[0]),
+                        int(t.frames[-1]),
+                        frozenset(t.frames.tolist()),
+                        weight=float(len(t.frames)),
+                    )
+                    for t in tracks
+                ],
+                threshold=models.embedder.threshold,
+            )
 
-        t0 = time.perf_counter()
         by_id = {t.id: t for t in tracks}
         identities = []
         for number, group in enumerate(groups, start=1):
             check_cancel(cancel)
             report(Progress("Estimating attributes", number - 1, len(groups)))
             members = [by_id[i] for i in group]
-            identities.append(_build_identity(members, reader, models, settings))
+            with clock("attributes_s"):
+                identities.append(_build_identity(members, reader, models, settings))
         report(Progress("Estimating attributes", len(groups), len(groups)))
-        timings["attributes_s"] = time.perf_counter() - t0
+    timings = dict(clock.totals)
+    timings["main_thread_cpu_s"] = time.thread_time() - main_cpu_started
     timings["total_s"] = time.perf_counter() - started
 
     return AnalysisResult(
@@ -174,6 +204,7 @@ def _finalise_tracks(
     models: VisionModels,
     max_gap_frames: int,
     stride: int,
+    clock: StageClock,
 ) -> list[AnalysedTrack]:
     """Split at cuts, densify, smooth, scale to full-frame pixels, attach embedding and
     keyframe. Ids are renumbered 0..N-1 in order of appearance."""
@@ -191,7 +222,8 @@ def _finalise_tracks(
             return mean
         key = (piece.id, piece.frames[0])
         if key not in full_frame_embeddings:  # too short to have been sampled
-            full_frame_embeddings[key] = _embed_full_frame(reader, models, scale, piece)
+            with clock("embedding_s"):
+                full_frame_embeddings[key] = _embed_full_frame(reader, models, scale, piece)
         return full_frame_embeddings[key]
 
     pieces: list[tuple[int, RawTrack]] = []

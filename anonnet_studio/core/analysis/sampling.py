@@ -11,6 +11,7 @@ import numpy as np
 
 from anonnet_studio.core.analysis.keyframes import KeyframeCandidate
 from anonnet_studio.core.analysis.tracking import EmbeddingSample, FaceTracker
+from anonnet_studio.core.timing import StageClock
 from anonnet_studio.core.vision.pose import (
     eye_aspect_ratio,
     head_pose,
@@ -40,9 +41,12 @@ def sample_quality(detection: FaceDetection) -> float:
 
 
 class TrackSampler:
-    def __init__(self, models: VisionModels, settings: AnalysisSettings) -> None:
+    def __init__(
+        self, models: VisionModels, settings: AnalysisSettings, clock: StageClock | None = None
+    ) -> None:
         self._models = models
         self._settings = settings
+        self._clock = clock or StageClock()
         self._observations: dict[int, int] = defaultdict(int)
         self._candidates: dict[int, list[KeyframeCandidate]] = defaultdict(list)
         self._keyframe_every = max(1, settings.keyframe_interval // settings.detection_stride)
@@ -53,7 +57,8 @@ class TrackSampler:
         """Embed every face on sampling frames, so the tracker can veto identity swaps."""
         if frame.index % self._settings.embedding_interval >= self._settings.detection_stride:
             return [None] * len(detections)
-        return [self._models.embedder.embed(frame.image, d) for d in detections]
+        with self._clock("embedding_s"):
+            return [self._models.embedder.embed(frame.image, d) for d in detections]
 
     def qualities(self, detections: list[FaceDetection]) -> list[float]:
         return [sample_quality(d) for d in detections]
@@ -67,11 +72,23 @@ class TrackSampler:
         full_size: tuple[int, int],
     ) -> None:
         """Give new tracks an embedding at once, and collect keyframe candidates."""
+        with self._clock("keyframes_s"):
+            self._after_association(frame, detections, track_ids, tracker, full_size)
+
+    def _after_association(
+        self,
+        frame: DecodedFrame,
+        detections: list[FaceDetection],
+        track_ids: list[int],
+        tracker: FaceTracker,
+        full_size: tuple[int, int],
+    ) -> None:
         scale = full_size[0] / frame.image.shape[1]
         for detection, track_id in zip(detections, track_ids, strict=True):
             track = tracker.active_track(track_id)
             if track is not None and not track.samples:
-                embedding = self._models.embedder.embed(frame.image, detection)
+                with self._clock("embedding_s"):
+                    embedding = self._models.embedder.embed(frame.image, detection)
                 track.samples.append(
                     EmbeddingSample(frame.index, embedding, sample_quality(detection))
                 )

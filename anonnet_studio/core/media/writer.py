@@ -71,12 +71,16 @@ class VideoWriter:
         copy_audio: bool = True,
         transaction: OutputTransaction | None = None,
         audio: Sequence[PcmAudio] | None = None,
+        gop: int | None = None,
     ) -> None:
         # x264 only checks its settings at the first frame; fail here instead.
         if preset not in X264_PRESETS:
             raise ValueError(f"unknown x264 preset {preset!r}; use one of {X264_PRESETS}")
         if not 0 <= crf <= 51:
             raise ValueError(f"crf must be within 0..51, got {crf}")
+        if gop is not None and gop < 1:
+            raise ValueError(f"gop must be at least 1, got {gop}")
+        self._gop = gop
         self._dest = Path(dest)
         self._source = source
         source_file = Path(source_path)
@@ -233,9 +237,13 @@ class VideoWriter:
     def _add_video_stream(self, crf: int, preset: str) -> av.video.stream.VideoStream:
         video = self._source.video
         rate = video.fps if video.fps > 0 else 30
-        stream = self._output.add_stream(
-            "libx264", rate=rate, options={"crf": str(crf), "preset": preset}
-        )
+        options = {"crf": str(crf), "preset": preset}
+        if self._gop is not None:
+            # A keyframe every `gop` frames and no B-frames: any frame decodes from at
+            # most gop - 1 earlier ones (the preview proxy's fast random access).
+            options.update(g=str(self._gop), keyint_min=str(self._gop), bf="0")
+            options["x264-params"] = "scenecut=0"
+        stream = self._output.add_stream("libx264", rate=rate, options=options)
         stream.width, stream.height = self.encoded_size
         stream.pix_fmt = "yuv420p"
         # The source's time base keeps every pts exact (29.97 fps, VFR); the muxer may

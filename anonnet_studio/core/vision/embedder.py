@@ -16,6 +16,11 @@ from anonnet_studio.core.errors import ModelError
 from anonnet_studio.core.vision.align import align_face
 from anonnet_studio.core.vision.landmarks import dlib_rectangle, load_shape_predictor
 from anonnet_studio.core.vision.model_files import onnx_session, require_model_file
+from anonnet_studio.core.vision.onnx_proto import load_model
+from anonnet_studio.core.vision.onnx_weights import (
+    fold_weight_dequantization,
+    keep_only_initializers,
+)
 from anonnet_studio.core.vision.types import FaceDetection
 
 SFACE_FILE = "face_recognition_sface_2021dec_int8bq.onnx"
@@ -29,18 +34,17 @@ def _normalised_rows(vectors: np.ndarray) -> np.ndarray:
     return (vectors / norms).astype(np.float32)
 
 
-def pruned_sface_graph(model_path: Path) -> bytes:
-    """The SFace graph with only its image input declared, and a free batch size.
+def pruned_sface_graph(model_path: Path, *, fold_weights: bool = True) -> bytes:
+    """The SFace graph with only its image input declared, a free batch size, and float
+    weights (see `onnx_weights`: the same outputs at ~0.55x the time per call).
 
     The int8 file lists ~174 graph inputs that are really weights (or unused at all);
     OpenCV's `FaceRecognizerSF` rejects it and onnxruntime would treat them as feedable.
     Pruning happens in memory, the file on disk is never modified.
     """
-    import onnx
-
     try:
-        model = onnx.load(str(model_path))
-    except Exception as exc:  # onnx raises DecodeError, OSError, ...
+        model = load_model(model_path)
+    except (OSError, ValueError, ImportError) as exc:
         raise ModelError(f"The SFace identity model is not a valid ONNX file: {exc}") from exc
     graph = model.graph
     read_by_nodes = {name for node in graph.node for name in node.input}
@@ -50,13 +54,13 @@ def pruned_sface_graph(model_path: Path) -> bytes:
         raise ModelError(f"The SFace model has {len(images)} image inputs; expected exactly 1.")
     del graph.input[:]
     graph.input.extend(images)
-    unused = [init for init in graph.initializer if init.name not in read_by_nodes]
-    for init in unused:
-        graph.initializer.remove(init)
+    keep_only_initializers(graph, read_by_nodes)
     # The file fixes the batch size to 1; the network itself (convs + flatten + gemm)
     # works for any batch, so one call can embed every face of a frame.
     for value in (graph.input[0], graph.output[0]):
         value.type.tensor_type.shape.dim[0].dim_param = "batch"
+    if fold_weights:
+        fold_weight_dequantization(model)
     return model.SerializeToString()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -21,6 +22,7 @@ from anonnet_studio.core.vision.embedder import (
     SFaceEmbedder,
 )
 from anonnet_studio.core.vision.emotion import EMOTION_FILE, EmotionEstimator
+from anonnet_studio.core.vision.landmark_process import Landmarks68Process
 from anonnet_studio.core.vision.landmarks import SHAPE5_FILE, SHAPE68_FILE, DlibLandmarks68
 from anonnet_studio.core.vision.selection import BACKEND_MODELS, EMBEDDED_DEFAULT
 from anonnet_studio.core.vision.types import (
@@ -179,7 +181,11 @@ def _landmarks(key: str, model_dir: ModelDir, device: str) -> LandmarkPredictor:
         from anonnet_studio.core.vision.fan_landmarks import FAN_FILE, FanLandmarks68
 
         return FanLandmarks68(folder / FAN_FILE, device=device)
-    return DlibLandmarks68(model_dir("dlib-face-models") / SHAPE68_FILE)
+    path = model_dir("dlib-face-models") / SHAPE68_FILE
+    if getattr(sys, "frozen", False):  # an installer build cannot run `python -m` children
+        return DlibLandmarks68(path)
+    # Loaded in a child process: the load holds the GIL for ~0.5 s CPU (see landmark_process).
+    return Landmarks68Process(path)
 
 
 def _downloaded_race(model_dir: ModelDir, device: str) -> AttributeEstimator:

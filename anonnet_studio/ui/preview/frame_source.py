@@ -179,6 +179,7 @@ class PreviewFrameSource(QObject):
                 plan=self._current_plan(),
                 plan_version=self._document.render_revision,
                 max_side=self._max_side,
+                source_hash=project.source.sha256,
             )
         )
         self.requests_sent += 1

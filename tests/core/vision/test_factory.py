@@ -17,7 +17,7 @@ from anonnet_studio.core.vision.factory import (
     VisionModels,
     build_embedded_vision,
 )
-from anonnet_studio.core.vision.landmarks import DlibLandmarks68
+from anonnet_studio.core.vision.landmark_process import Landmarks68Process
 from anonnet_studio.core.vision.selection import EMBEDDED_DEFAULT, BackendChoice
 from anonnet_studio.core.vision.types import (
     FaceDetector,
@@ -29,7 +29,7 @@ from anonnet_studio.core.vision.types import (
 def test_default_models_and_provenance(vision: VisionModels) -> None:
     assert isinstance(vision.detector, YuNetDetector) and isinstance(vision.detector, FaceDetector)
     assert isinstance(vision.embedder, SFaceEmbedder) and isinstance(vision.embedder, FaceEmbedder)
-    assert isinstance(vision.landmarks, DlibLandmarks68)
+    assert isinstance(vision.landmarks, Landmarks68Process)  # dlib, in a child process
     assert isinstance(vision.landmarks, LandmarkPredictor)
     assert [type(a) for a in vision.attributes] == [AgeGenderEstimator, EmotionEstimator]
     assert (
