@@ -10,12 +10,14 @@ and its OpenCV backend gives wrong results with cv2 4.14.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 
 from anonnet_studio.core.errors import ModelError
 from anonnet_studio.core.vision.model_files import onnx_session, require_model_file
+from anonnet_studio.core.vision.onnx_proto import load_model
 from anonnet_studio.core.vision.types import FaceDetection
 
 CENTERFACE_FILE = "centerface.onnx"
@@ -80,22 +82,32 @@ class CenterFaceDetector:
 
 
 def _dynamic_graph(path: Path) -> bytes:
-    """The graph with a free input size (the file declares a fixed 32x32 input)."""
-    import onnx
-    from onnx.tools.update_model_dims import update_inputs_outputs_dims
+    """The graph with a free input size (the file declares a fixed 32x32 input).
 
+    Edited through the protobuf schema alone (`onnx_proto`): `import onnx` would hold the
+    GIL for ~0.5 s while the editor loads its models."""
     try:
-        model = onnx.load(str(path))
-    except Exception as exc:  # onnx raises DecodeError, OSError, ...
+        model = load_model(path)
+    except (OSError, ValueError, ImportError) as exc:
         raise ModelError(f"The CenterFace model is not a valid ONNX file: {exc}") from exc
     # The file also declares its weights as graph inputs; they keep their shapes.
-    inputs: dict[str, list[int | str]] = {
-        node.name: [d.dim_value for d in node.type.tensor_type.shape.dim]
-        for node in model.graph.input
-    }
-    inputs[_INPUT] = ["B", 3, "H", "W"]
+    for value in model.graph.input:
+        if value.name == _INPUT:
+            _set_dims(value, ["B", 3, "H", "W"])
     outputs = {"537": 1, "538": 2, "539": 2, "540": 10}
-    model = update_inputs_outputs_dims(
-        model, inputs, {name: ["B", channels, "h", "w"] for name, channels in outputs.items()}
-    )
+    for value in model.graph.output:
+        if value.name in outputs:
+            _set_dims(value, ["B", outputs[value.name], "h", "w"])
     return bytes(model.SerializeToString())
+
+
+def _set_dims(value: Any, dims: list[int | str]) -> None:
+    """Sets a graph input's or output's shape: ints are fixed sizes, strings free ones."""
+    shape = value.type.tensor_type.shape
+    del shape.dim[:]
+    for size in dims:
+        dim = shape.dim.add()
+        if isinstance(size, str):
+            dim.dim_param = size
+        else:
+            dim.dim_value = size
