@@ -1,0 +1,180 @@
+"""`--workers N`: the files spread over N local processes (spawned, not forked).
+
+Each worker sets its thread counts and calls `task.setup()` once (the models stay loaded
+for every file it gets); progress comes back through a queue that a thread of the parent
+forwards. Ctrl+C reaches only the parent (workers ignore SIGINT); it stops the workers
+with SIGTERM, which they turn into the same unwinding as Ctrl+C, so their temp files are
+removed. A worker also gets SIGTERM when the parent dies (Linux), so a killed batch does
+not leave orphans rendering on. A worker that dies outright (a crash in a native
+decoder) breaks the pool: its files are retried once in a fresh pool, then reported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import queue as queue_module
+import signal
+import sys
+import threading
+from collections import Counter
+from collections.abc import Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from types import FrameType
+from typing import Any
+
+from anonnet_studio.core.batch.jobs import BatchJob, FileResult
+from anonnet_studio.core.batch.runner import (
+    FileTask,
+    JobProgressCallback,
+    ResultCallback,
+    crashed,
+)
+from anonnet_studio.core.batch.threads import limit_threads, threads_per_worker
+from anonnet_studio.core.progress import Progress, ProgressThrottle
+
+_ATTEMPTS = 2
+_STOP_GRACE_S = 20.0
+
+
+class ProcessPoolRunner:
+    def __init__(self, workers: int, threads: int | None = None) -> None:
+        self.workers = max(1, workers)
+        self.threads = threads or threads_per_worker(self.workers)
+
+    def run(
+        self,
+        task: FileTask,
+        jobs: Sequence[BatchJob],
+        on_progress: JobProgressCallback,
+        on_result: ResultCallback,
+    ) -> None:
+        context = multiprocessing.get_context("spawn")
+        events: Any = context.Queue()
+        stop = threading.Event()
+        forwarder = threading.Thread(
+            target=_forward, args=(events, on_progress, stop), name="batch-progress", daemon=True
+        )
+        forwarder.start()
+        attempts: Counter[str] = Counter()
+        pending = list(jobs)
+        try:
+            while pending:
+                pending = self._one_pool(task, pending, context, events, attempts, on_result)
+        finally:
+            stop.set()
+            forwarder.join()
+            events.close()
+
+    def _one_pool(
+        self,
+        task: FileTask,
+        jobs: list[BatchJob],
+        context: Any,
+        events: Any,
+        attempts: Counter[str],
+        on_result: ResultCallback,
+    ) -> list[BatchJob]:
+        """Runs `jobs` in one pool; returns those to retry because the pool broke."""
+        retry: list[BatchJob] = []
+        pool = ProcessPoolExecutor(
+            max_workers=min(self.workers, len(jobs)),
+            mp_context=context,
+            initializer=_init_worker,
+            initargs=(task, self.threads, events, os.getpid()),
+        )
+        try:
+            futures: dict[Future[FileResult], BatchJob] = {
+                pool.submit(_run_job, job): job for job in jobs
+            }
+            for future in as_completed(futures):
+                job = futures[future]
+                try:
+                    result = future.result()
+                except BrokenProcessPool:
+                    attempts[job.key] += 1
+                    if attempts[job.key] < _ATTEMPTS:
+                        retry.append(job)
+                        continue
+                    result = crashed(job, "the worker process died while processing it")
+                except Exception as exc:  # an error outside the task's own handling
+                    result = crashed(job, f"{type(exc).__name__}: {exc}")
+                on_result(job, result)
+        except BaseException:
+            _stop_workers(pool)
+            raise
+        pool.shutdown(wait=True)
+        return retry
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Cancels what has not started and stops the running workers cleanly (SIGTERM)."""
+    # The executor has no public way to stop running work; its process table is the
+    # only handle on the workers.
+    processes = list(getattr(pool, "_processes", {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.terminate()
+    for process in processes:
+        process.join(_STOP_GRACE_S)
+        if process.is_alive():
+            process.kill()
+            process.join()
+
+
+def _forward(events: Any, on_progress: JobProgressCallback, stop: threading.Event) -> None:
+    while not stop.is_set():
+        try:
+            key, progress = events.get(timeout=0.2)
+        except queue_module.Empty:
+            continue
+        except (EOFError, OSError):
+            return
+        with contextlib.suppress(Exception):  # a display problem must not stop the batch
+            on_progress(key, progress)
+
+
+# --- in the worker process --------------------------------------------------------------
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(task: FileTask, threads: int, events: Any, parent_pid: int) -> None:
+    _die_with_parent(parent_pid)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    limit_threads(threads)
+    task.setup()
+    _WORKER.update(task=task, events=events)
+
+
+def _run_job(job: BatchJob) -> FileResult:
+    task: FileTask = _WORKER["task"]
+    events = _WORKER["events"]
+
+    def send(progress: Progress) -> None:
+        with contextlib.suppress(Exception):
+            events.put_nowait((job.key, progress))
+
+    return task.run(job, ProgressThrottle(send, interval_s=0.25))
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # let the cleanup finish
+    raise KeyboardInterrupt
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """SIGTERM this worker when the batch process dies, even by SIGKILL (Linux only)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent_pid:  # the parent died before the line above
+        os._exit(1)
