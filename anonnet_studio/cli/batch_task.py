@@ -94,6 +94,7 @@ class AnonymizeTask:
                 f"{type(exc).__name__}: {exc}"
             )  # fmt: skip
             log.write(f"error: {message}\n{traceback.format_exc()}")
+            message = " ".join(message.splitlines())  # one line in the summary's table
             with contextlib.suppress(Exception):
                 atomic_write_text(job.log, log.getvalue())
             return FileResult(
