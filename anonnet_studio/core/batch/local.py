@@ -126,12 +126,16 @@ def _stop_workers(pool: ProcessPoolExecutor) -> None:
 
 
 def _forward(events: Any, on_progress: JobProgressCallback, stop: threading.Event) -> None:
-    while not stop.is_set():
+    """Forwards progress until `stop`, then what is still queued."""
+    while True:
+        stopping = stop.is_set()
         try:
-            key, progress = events.get(timeout=0.2)
+            key, progress = events.get(timeout=0.05 if stopping else 0.2)
         except queue_module.Empty:
+            if stopping:
+                return
             continue
-        except (EOFError, OSError):
+        except (EOFError, OSError, ValueError):
             return
         with contextlib.suppress(Exception):  # a display problem must not stop the batch
             on_progress(key, progress)
