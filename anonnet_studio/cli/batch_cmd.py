@@ -119,11 +119,22 @@ def _with_frame_counts(jobs: list[BatchJob]) -> list[BatchJob]:
     counted = []
     for job in jobs:
         try:
-            frames = probe(job.source).video.frame_count if job.source.suffix != ".anonproj" else 0
-        except (AnonNetError, OSError):
+            if job.source.suffix in PROJECT_SUFFIXES:
+                frames = _project_frame_count(job.source)
+            else:
+                frames = probe(job.source).video.frame_count
+        except (AnonNetError, OSError, ValueError, KeyError, TypeError):
             frames = 0
         counted.append(replace(job, frames=frames))
     return counted
+
+
+def _project_frame_count(path: Path) -> int:
+    """From the project file's record of its source (no arrays loaded)."""
+    import json
+
+    data = json.loads(path.read_text(encoding="utf-8"))["project"]
+    return int(data["source"]["media_info"]["video"]["frame_count"])
 
 
 def _print_plan(plan: BatchPlan) -> None:

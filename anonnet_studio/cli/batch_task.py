@@ -136,12 +136,12 @@ def per_file_options(args: argparse.Namespace) -> dict[str, Any]:
 def _project_wants_synthetic(path: Path) -> bool:
     """A quick look into the project file (no arrays loaded)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))["project"]
         return any(
             i.get("hidden", True) and i.get("method") == "synthetic"
             for i in data.get("identities", [])
         )
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, KeyError, TypeError):
         return False
 
 

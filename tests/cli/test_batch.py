@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 
 from anonnet_studio.cli import main
+from anonnet_studio.cli.batch_task import AnonymizeTask
+from anonnet_studio.core.batch.inputs import plan_jobs
 from anonnet_studio.core.fileio import is_temp_name
 from tests.conftest import REPO_ROOT, fixture_video
 from tests.media_factory import make_variant
@@ -63,7 +65,8 @@ def test_two_workers_write_every_output_and_report_the_broken_file(
     assert set(rows) == {*GOOD_KEYS, "day2/broken"}
     for key in GOOD_KEYS:
         row = rows[key]
-        assert (row["status"], row["verdict"], row["leaks"], row["people"]) == ("done", "PASS", 0, 1)
+        outcome = (row["status"], row["verdict"], row["leaks"], row["people"])
+        assert outcome == ("done", "PASS", 0, 1)
         assert row["frames"] == CLIP_FRAMES and row["duration_s"] > 0.9 and row["seconds"] > 0
         report = json.loads((out / f"{key}.report.json").read_text())
         assert report["verdict"] == "PASS"
@@ -122,7 +125,7 @@ def test_a_killed_batch_leaves_no_partial_output_and_resumes_with_the_rest(
     command = [sys.executable, "-m", "anonnet_studio", "batch", str(inputs), "-o", str(out), "-q"]
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)  # fmt: skip
-    first = out / "d18.done.json"  # sorted order: broken, d18, d19, vox
+    first = out / "d18.done.json"  # in order: d18, then day2/broken, d19, vox
     try:
         while not first.exists() and process.poll() is None:
             time.sleep(0.05)
@@ -151,12 +154,19 @@ def test_projects_are_exported_with_their_own_choices_and_left_unmodified(
     assert main(["batch", str(project.parent), "-o", str(out), "--projects", "-q"]) == 0
     assert _by_key(out)["d18"]["verdict"] == "PASS"
     assert (out / "d18.anonymized.mp4").is_file() and project.read_bytes() == before
+    # On a cluster, only a project that generates synthetic faces asks for a GPU.
+    task = AnonymizeTask({}, projects=True, settings="")
+    (job,) = plan_jobs([project], out)
+    assert not task.needs_gpu(job)
+    data = json.loads(before)
+    data["project"]["identities"][0]["method"] = "synthetic"
+    project.write_text(json.dumps(data))
+    assert task.needs_gpu(job)
 
 
 def test_ray_in_local_mode_processes_every_file(inputs: Path, tmp_path: Path) -> None:
-    ray = pytest.importorskip(
-        "ray", reason="ray is not installed (optional extra [cluster]; see scripts/check_ray_batch.sh)"
-    )
+    reason = "ray is not installed (the optional [cluster] extra; scripts/check_ray_batch.sh)"
+    ray = pytest.importorskip("ray", reason=reason)
     ray.init(num_cpus=2, include_dashboard=False)
     try:
         out = tmp_path / "out"
