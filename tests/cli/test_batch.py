@@ -143,6 +143,54 @@ def test_a_killed_batch_leaves_no_partial_output_and_resumes_with_the_rest(
     assert leftovers == []
 
 
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads children from /proc")
+def test_killing_a_two_worker_batch_stops_its_workers_and_a_rerun_finishes_it(
+    inputs: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    command = [sys.executable, "-m", "anonnet_studio", "batch", str(inputs), "-o", str(out),
+               "--workers", "2", "-q"]  # fmt: skip
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        while not list(out.rglob("*.done.json")) and process.poll() is None:
+            time.sleep(0.05)
+        children = _children(process.pid)
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.wait()
+    assert children, "the batch had no worker processes"
+    # Orphaned workers would go on rendering; they get SIGTERM when the batch dies and
+    # remove their temp files. The deadline only keeps a regression from hanging CI.
+    deadline = time.monotonic() + 120
+    while any(Path(f"/proc/{pid}").exists() and not _zombie(pid) for pid in children):
+        assert time.monotonic() < deadline, "worker processes outlived the killed batch"
+        time.sleep(0.1)
+    done_before = {p.name for p in out.rglob("*.done.json")}
+    assert len(done_before) < 3
+    assert [p for p in out.rglob("*") if is_temp_name(p.name)] == []
+    assert main(["batch", str(inputs), "-o", str(out), "--workers", "2", "-q"]) == 1
+    rows = _by_key(out)
+    assert {rows[k]["verdict"] for k in GOOD_KEYS} == {"PASS"}
+    skipped = {k for k in GOOD_KEYS if rows[k]["status"] == "skipped"}
+    assert {f"{Path(k).name}.done.json" for k in skipped} == done_before
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1].startswith("Z")
+    except (OSError, IndexError):
+        return False
+
+
 def test_projects_are_exported_with_their_own_choices_and_left_unmodified(
     inputs: Path, tmp_path: Path
 ) -> None:

@@ -163,7 +163,12 @@ def _run_job(job: BatchJob) -> FileResult:
         with contextlib.suppress(Exception):
             events.put_nowait((job.key, progress))
 
-    return task.run(job, ProgressThrottle(send, interval_s=0.25))
+    try:
+        return task.run(job, ProgressThrottle(send, interval_s=0.25))
+    except KeyboardInterrupt:
+        # SIGTERM (the batch stops, or died): the file's temp outputs are gone by now. End
+        # the process; the executor would otherwise wait for more work that never comes.
+        os._exit(128 + signal.SIGTERM)
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
