@@ -5,19 +5,15 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as dt
 import io
 import json
-import time
-import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from anonnet_studio.core.batch.jobs import BatchJob, FileResult
-from anonnet_studio.core.batch.state import forget, source_sha256, write_done_record
-from anonnet_studio.core.errors import AnonNetError
-from anonnet_studio.core.fileio import atomic_write_text
+from anonnet_studio.core.batch.recorded import FileOutcome, run_recorded
+from anonnet_studio.core.batch.state import source_sha256
 
 if TYPE_CHECKING:
     from anonnet_studio.core.progress import ProgressCallback
@@ -52,55 +48,36 @@ class AnonymizeTask:
         return self.options.get("method") == "synthetic"
 
     def run(self, job: BatchJob, on_progress: ProgressCallback) -> FileResult:
+        return run_recorded(job, self.settings, lambda log: self._process(job, log, on_progress))
+
+    def _process(
+        self, job: BatchJob, log: io.StringIO, on_progress: ProgressCallback
+    ) -> FileOutcome:
         from anonnet_studio.cli.anonymize_cmd import _report_outcome, anonymize_file, export_file
 
-        start = time.monotonic()
-        log = io.StringIO()
-        log.write(f"{_now()} {job.source}\n")
-        try:
-            forget(job)  # from here on the job is not done until its new record is written
-            job.out_dir.mkdir(parents=True, exist_ok=True)
-            args = argparse.Namespace(**self._args_for(job))
-            sha = source_sha256(job.source) if self.projects else None
-            with contextlib.redirect_stdout(log):
-                if self.projects:
-                    outcome, stage, project = export_file(
-                        job.source, args, save_back=False, load_models=self._load,
-                        on_progress=on_progress,
-                    )  # fmt: skip
-                else:
-                    outcome, stage, project = anonymize_file(
-                        job.source, args, load_models=self._load, on_progress=on_progress
-                    )
-                    sha = project.source.sha256  # hashed by the analysis, before any work
-                _report_outcome(outcome, stage, args, saved_to=None, project=project)
-            result = FileResult(
-                job.key, str(job.source), "done",
-                verdict=outcome.verdict,
-                leaks=outcome.leaks_covered,
-                people=len(project.identities),
-                duration_s=round(float(project.source.media_info.get("duration_s", 0.0)), 3),
-                frames=outcome.frames_written,
-                seconds=round(time.monotonic() - start, 3),
-                notes=tuple(f"{k}: {v}" for k, v in outcome.fallbacks.items()),
-            )  # fmt: skip
-            log.write(f"{_now()} done in {result.seconds} s\n")
-            atomic_write_text(job.log, log.getvalue())
-            assert sha is not None
-            write_done_record(job, result, sha, self.settings)  # last: the job is done
-            return result
-        except Exception as exc:  # the file failed; the batch goes on (Ctrl+C does not)
-            message = exc.user_message() if isinstance(exc, AnonNetError) else (
-                f"{type(exc).__name__}: {exc}"
-            )  # fmt: skip
-            log.write(f"error: {message}\n{traceback.format_exc()}")
-            message = " ".join(message.splitlines())  # one line in the summary's table
-            with contextlib.suppress(Exception):
-                atomic_write_text(job.log, log.getvalue())
-            return FileResult(
-                job.key, str(job.source), "failed",
-                seconds=round(time.monotonic() - start, 3), error=message,
-            )  # fmt: skip
+        args = argparse.Namespace(**self._args_for(job))
+        sha = source_sha256(job.source) if self.projects else None
+        with contextlib.redirect_stdout(log):
+            if self.projects:
+                outcome, stage, project = export_file(
+                    job.source, args, save_back=False, load_models=self._load,
+                    on_progress=on_progress,
+                )  # fmt: skip
+            else:
+                outcome, stage, project = anonymize_file(
+                    job.source, args, load_models=self._load, on_progress=on_progress
+                )
+            _report_outcome(outcome, stage, args, saved_to=None, project=project)
+        return FileOutcome(
+            # A video's hash was taken by the analysis, before any other work.
+            source_sha256=sha or project.source.sha256,
+            verdict=outcome.verdict,
+            leaks=outcome.leaks_covered,
+            people=len(project.identities),
+            duration_s=float(project.source.media_info.get("duration_s", 0.0)),
+            frames=outcome.frames_written,
+            notes=tuple(f"{k}: {v}" for k, v in outcome.fallbacks.items()),
+        )
 
     def _args(self) -> argparse.Namespace:
         return argparse.Namespace(**self.options)
@@ -143,7 +120,3 @@ def _project_wants_synthetic(path: Path) -> bool:
         )
     except (OSError, ValueError, AttributeError, KeyError, TypeError):
         return False
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

@@ -68,10 +68,10 @@ def test_two_workers_write_every_output_and_report_the_broken_file(
         outcome = (row["status"], row["verdict"], row["leaks"], row["people"])
         assert outcome == ("done", "PASS", 0, 1)
         assert row["frames"] == CLIP_FRAMES and row["duration_s"] > 0.9 and row["seconds"] > 0
-        report = json.loads((out / f"{key}.report.json").read_text())
+        report = json.loads((out / f"{key}.anonymized.report.json").read_text())
         assert report["verdict"] == "PASS"
         assert report["output"]["sha256"] == _sha(out / f"{key}.anonymized.mp4")
-        assert (out / f"{key}.report.html").is_file() and (out / f"{key}.log").is_file()
+        assert (out / f"{key}.anonymized.report.html").is_file() and (out / f"{key}.log").is_file()
     broken = rows["day2/broken"]
     assert broken["status"] == "failed" and "video" in broken["error"]
     assert "error:" in (out / "day2" / "broken.log").read_text()
@@ -81,7 +81,7 @@ def test_two_workers_write_every_output_and_report_the_broken_file(
     assert csv_rows[str(inputs / "day2" / "vox.mp4")]["verdict"] == "PASS"
     assert csv_rows[str(inputs / "day2" / "broken.mp4")]["status"] == "failed"
     assert len(csv_rows) == 4
-    assert 'href="day2/d19.report.html"' in (out / "index.html").read_text()
+    assert 'href="day2/d19.anonymized.report.html"' in (out / "index.html").read_text()
 
 
 def test_outputs_are_the_same_whatever_the_number_of_workers(

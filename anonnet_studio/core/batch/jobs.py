@@ -26,11 +26,12 @@ class BatchJob:
 
     @property
     def report(self) -> Path:
-        return self.out_dir / f"{self.stem}.report.json"
+        # Named after the video, as the editor's export names its report.
+        return self.out_dir / f"{self.stem}.anonymized.report.json"
 
     @property
     def report_html(self) -> Path:
-        return self.out_dir / f"{self.stem}.report.html"
+        return self.report.with_suffix(".html")
 
     @property
     def log(self) -> Path:

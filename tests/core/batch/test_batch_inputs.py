@@ -60,6 +60,6 @@ def test_outputs_mirror_the_folders_below_the_common_root(tmp_path: Path) -> Non
     assert [j.key for j in jobs] == ["day1/clip", "day2/clip", "day2/clip_avi"]
     assert jobs[0].video == tmp_path / "out" / "day1" / "clip.anonymized.mp4"
     assert jobs[2].video.name == "clip_avi.anonymized.mp4"  # AVI is written as MP4
-    assert jobs[1].report == tmp_path / "out" / "day2" / "clip.report.json"
+    assert jobs[1].report == tmp_path / "out" / "day2" / "clip.anonymized.report.json"
     names = {p for j in jobs for p in (*j.outputs(), j.done_record)}
     assert len(names) == 3 * 5  # no two jobs share an output

@@ -69,12 +69,12 @@ def test_the_summary_lists_every_file_with_links_relative_to_it(
         ("skipped", "PASS"),
         ("failed", ""),
     ]
-    assert data["files"][0]["report"] == "clip.report.html"
+    assert data["files"][0]["report"] == "clip.anonymized.report.html"
     csv_lines = (out / "batch_summary.csv").read_text().splitlines()
     assert csv_lines[0].startswith("source,status,verdict,leaks,people,duration_s")
     assert len(csv_lines) == 3
     page = (out / "index.html").read_text()
-    assert 'href="clip.report.html"' in page and "not &lt;a&gt; video" in page
+    assert 'href="clip.anonymized.report.html"' in page and "not &lt;a&gt; video" in page
     assert exit_code(summary) == 1
 
 
