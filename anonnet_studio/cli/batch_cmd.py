@@ -22,6 +22,7 @@ from anonnet_studio.core.batch.inputs import (
     VIDEO_SUFFIXES,
     discover_inputs,
     plan_jobs,
+    with_frame_counts,
 )
 from anonnet_studio.core.batch.jobs import BatchJob, FileResult
 from anonnet_studio.core.batch.runner import InlineRunner, Runner
@@ -74,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         raise AnonNetError("No input files found.", hint=f"Looked for {looked_for}.")
     options = per_file_options(args)
     settings = settings_key({"projects": args.projects, **options})
-    plan = plan_batch(_with_frame_counts(plan_jobs(sources, out_dir)), settings,
+    plan = plan_batch(with_frame_counts(plan_jobs(sources, out_dir)), settings,
                       redo=args.overwrite)  # fmt: skip
     if args.dry_run:
         _print_plan(plan)
@@ -107,34 +108,6 @@ def _runner(args: argparse.Namespace) -> Runner:
     from anonnet_studio.core.batch.local import ProcessPoolRunner
 
     return ProcessPoolRunner(args.workers)
-
-
-def _with_frame_counts(jobs: list[BatchJob]) -> list[BatchJob]:
-    """Frame counts for the overall rate and ETA; a file that cannot be probed counts 0
-    here and fails with its reason when its turn comes."""
-    from dataclasses import replace
-
-    from anonnet_studio.core.media.probe import probe
-
-    counted = []
-    for job in jobs:
-        try:
-            if job.source.suffix in PROJECT_SUFFIXES:
-                frames = _project_frame_count(job.source)
-            else:
-                frames = probe(job.source).video.frame_count
-        except (AnonNetError, OSError, ValueError, KeyError, TypeError):
-            frames = 0
-        counted.append(replace(job, frames=frames))
-    return counted
-
-
-def _project_frame_count(path: Path) -> int:
-    """From the project file's record of its source (no arrays loaded)."""
-    import json
-
-    data = json.loads(path.read_text(encoding="utf-8"))["project"]
-    return int(data["source"]["media_info"]["video"]["frame_count"])
 
 
 def _print_plan(plan: BatchPlan) -> None:

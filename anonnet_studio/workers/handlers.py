@@ -20,6 +20,7 @@ from anonnet_studio.core.errors import AnonNetError
 from anonnet_studio.core.progress import CancelToken, Progress, ProgressCallback, check_cancel
 from anonnet_studio.project.backends import choice_for_project
 from anonnet_studio.project.synthetic_faces import GeneratedFace
+from anonnet_studio.workers.batch_jobs import BATCH_HANDLERS
 from anonnet_studio.workers.correction_jobs import CORRECTION_HANDLERS
 from anonnet_studio.workers.requests import (
     AnalysisRequest,
@@ -285,4 +286,5 @@ _HANDLERS: dict[type, Handler] = {
     GenerationRequest: generate,
     ExportRequest: export,
     **CORRECTION_HANDLERS,
+    **BATCH_HANDLERS,
 }

@@ -112,3 +112,17 @@ class PropagationDone:
     stopped_early: bool  # the face was lost or vetoed before the shot ended
     message: str  # where and why it stopped, for the user
     thumbnail: np.ndarray | None = None  # of the face at the seed frame (faces only)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchExportDone:
+    out_dir: Path
+    summary_html: Path
+    counts: dict[str, int]
+    failed: tuple[str, ...]  # "key: error" per failed file
+    exit_code: int  # as `anonnet-studio batch` would exit: 0 only when every file passed
+
+    def describe(self) -> str:
+        c = self.counts
+        return (f"{c.get('pass', 0)} of {c.get('files', 0)} passed, {c.get('failed', 0)} "
+                f"failed, {c.get('skipped', 0)} already done")  # fmt: skip

@@ -8,12 +8,14 @@ two clips of the same name in different folders never collide.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from anonnet_studio.core.batch.jobs import BatchJob
-from anonnet_studio.core.errors import MediaNotFoundError
+from anonnet_studio.core.errors import AnonNetError, MediaNotFoundError
 
 VIDEO_SUFFIXES = frozenset(
     (".mp4", ".m4v", ".mov", ".mkv", ".avi", ".webm", ".mts", ".m2ts", ".mpg", ".mpeg",
@@ -66,6 +68,30 @@ def plan_jobs(sources: Sequence[Path], out_dir: Path) -> list[BatchJob]:
         key = (relative.parent / stem).as_posix()
         jobs.append(BatchJob(source, key, folder, stem, video_suffix=suffix))
     return jobs
+
+
+def with_frame_counts(jobs: Sequence[BatchJob]) -> list[BatchJob]:
+    """The jobs with their frame counts, for the overall rate and ETA. A file that cannot
+    be read counts 0 here and fails with its reason when its turn comes."""
+    from anonnet_studio.core.media.probe import probe
+
+    counted = []
+    for job in jobs:
+        try:
+            if job.source.suffix.lower() in PROJECT_SUFFIXES:
+                frames = _project_frame_count(job.source)
+            else:
+                frames = probe(job.source).video.frame_count
+        except (AnonNetError, OSError, ValueError, KeyError, TypeError):
+            frames = 0
+        counted.append(replace(job, frames=frames))
+    return counted
+
+
+def _project_frame_count(path: Path) -> int:
+    """From the project file's record of its source (no arrays loaded)."""
+    data = json.loads(path.read_text(encoding="utf-8"))["project"]
+    return int(data["source"]["media_info"]["video"]["frame_count"])
 
 
 def _expand(inputs: Iterable[Path], seen_lists: set[Path]) -> Iterable[Path]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from anonnet_studio.core.batch.jobs import BatchJob, FileResult
 from anonnet_studio.core.batch.state import forget, write_done_record
-from anonnet_studio.core.errors import AnonNetError
+from anonnet_studio.core.errors import AnonNetError, OperationCancelled
 from anonnet_studio.core.fileio import atomic_write_text
 
 
@@ -34,7 +34,7 @@ def run_recorded(
     job: BatchJob, settings: str, work: Callable[[io.StringIO], FileOutcome]
 ) -> FileResult:
     """Runs `work(log)` for `job`; writes the log, then the done-record. A failure of the
-    file becomes a "failed" result with its log; Ctrl+C and SIGTERM pass through."""
+    file becomes a "failed" result with its log; a cancel, Ctrl+C and SIGTERM pass through."""
     start = time.monotonic()
     log = io.StringIO()
     log.write(f"{_now()} {job.source}\n")
@@ -52,6 +52,8 @@ def run_recorded(
         atomic_write_text(job.log, log.getvalue())
         write_done_record(job, result, outcome.source_sha256, settings)  # last
         return result
+    except OperationCancelled:  # the user stops the batch, not this file
+        raise
     except Exception as exc:  # the file failed; the batch goes on
         if isinstance(exc, AnonNetError):
             message = exc.user_message()
