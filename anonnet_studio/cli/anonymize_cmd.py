@@ -123,7 +123,8 @@ def anonymize_file(
     extra = project_outputs(args.project) if args.project else []
     _check_paths(args, inputs, extra)
     # Mute ranges are checked against the clip before minutes of analysis, not after.
-    check_against_clip(voice_settings(args), Path(project.source.path) if project else source)
+    voice = voice_settings(args, project.voice if project else None)
+    check_against_clip(voice, Path(project.source.path) if project else source)
     if project is None:
         from anonnet_studio.cli.analyze_cmd import analyze_to_project
 
@@ -157,7 +158,7 @@ def export_file(
     `save_back=False` leaves the project file as it was (a batch never writes its inputs)."""
     project = load_project(path)
     _check_paths(args, project_inputs(path, project), [])
-    check_against_clip(voice_settings(args), Path(project.source.path))
+    check_against_clip(voice_settings(args, project.voice), Path(project.source.path))
     with OutputTransaction() as transaction:
         outcome, stage = _export(project, args, transaction, load_models, on_progress)
         if save_back:
@@ -214,7 +215,7 @@ def _export(
         models = load_vision_models(manager, choice, args.device)
     else:
         models = load_models(choice)
-    voice = voice_settings(args)
+    voice = voice_settings(args, project.voice)
     encoder = speaker_encoder_for(voice, manager)
     with _progress_sink(args, on_progress) as progress:
         stage = _synthetic_stage(project, manager, models, args.device, progress)

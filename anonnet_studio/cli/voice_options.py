@@ -31,25 +31,26 @@ def add_voice_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--voice",
         choices=[str(m) for m in VoiceMethod],
-        default=str(VoiceMethod.OFF),
+        default=None,
         help="disguise every voice: mcadams (formants moved, pitch kept) or pitch "
-        "(pitch and formants shifted); default: off",
+        "(pitch and formants shifted); default: the project's choice, else off",
     )
     low, high = STRENGTH_RANGE
     group.add_argument(
         "--voice-strength",
         type=float,
-        default=DEFAULT_STRENGTH,
+        default=None,
         metavar=f"{low:g}..{high:g}",
-        help=f"how strongly to disguise (default {DEFAULT_STRENGTH:g}; mcadams uses "
-        "alpha = 1 - 0.4 x strength)",
+        help=f"how strongly to disguise (default: the project's, else {DEFAULT_STRENGTH:g}; "
+        "mcadams uses alpha = 1 - 0.4 x strength)",
     )
     group.add_argument(
         "--mute",
         action="append",
         default=[],
         metavar="START-END",
-        help="silence a time range, in seconds (12.5-14) or HH:MM:SS.mmm; repeatable. "
+        help="silence a time range, in seconds (12.5-14) or HH:MM:SS.mmm; repeatable, and "
+        "added to the ranges the project holds (drawn in the editor). "
         "A range past the end of the clip is cut there (with a warning); one that starts "
         "after the end is an error",
     )
@@ -62,13 +63,17 @@ def add_voice_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def voice_settings(args: argparse.Namespace) -> VoiceSettings:
-    """The settings the options ask for (raises VoiceSettingsError with a clear message)."""
-    ranges = [parse_range(text, MuteKind.MUTE) for text in args.mute]
+def voice_settings(args: argparse.Namespace, project: VoiceSettings | None = None) -> VoiceSettings:
+    """The settings the options ask for on top of the project's own (its method and
+    strength unless the options name them, its mute ranges plus theirs); raises
+    VoiceSettingsError with a clear message."""
+    base = project or VoiceSettings()
+    ranges = list(base.mute_ranges)
+    ranges += [parse_range(text, MuteKind.MUTE) for text in args.mute]
     ranges += [parse_range(text, MuteKind.BLEEP) for text in args.bleep]
-    return VoiceSettings(
-        VoiceMethod(args.voice), args.voice_strength, tuple(sorted(ranges, key=lambda r: r.start_s))
-    )
+    method = VoiceMethod(args.voice) if args.voice is not None else base.method
+    strength = args.voice_strength if args.voice_strength is not None else base.strength
+    return VoiceSettings(method, strength, tuple(sorted(ranges, key=lambda r: r.start_s)))
 
 
 def check_against_clip(settings: VoiceSettings, source: Path) -> None:

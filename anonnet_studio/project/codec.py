@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 import numpy as np
 
+from anonnet_studio.core.errors import AnonNetError
 from anonnet_studio.project.arrays import ArraySpec, array_spec, type_hints
 from anonnet_studio.project.schema import Project
 
@@ -128,7 +129,7 @@ def _decode_dataclass(
         kwargs[f.name] = _decode(data[f.name], hints[f.name], _join(path, f.name), arrays)
     try:
         return cls(**kwargs)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, AnonNetError) as exc:  # e.g. a voice strength out of range
         raise DocumentError(path, str(exc)) from exc
 
 

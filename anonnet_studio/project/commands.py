@@ -40,11 +40,13 @@ from anonnet_studio.project.track_commands import (
     SetTrackKept,
     TrimTrack,
 )
+from anonnet_studio.project.voice_commands import AddMuteRange, RemoveMuteRange, SetVoiceDisguise
 
 __all__ = [
     "EDITABLE_FIELDS",
     "MERGEABLE_FIELDS",
     "AddManualTrack",
+    "AddMuteRange",
     "AddRegion",
     "ApplyPropagation",
     "ApplyRegionTracking",
@@ -56,6 +58,7 @@ __all__ = [
     "EditCommand",
     "MergeIdentities",
     "ProjectEditError",
+    "RemoveMuteRange",
     "RemoveRegion",
     "RenameIdentity",
     "SetAttributeOverride",
@@ -67,6 +70,7 @@ __all__ = [
     "SetReviewed",
     "SetTrackBox",
     "SetTrackKept",
+    "SetVoiceDisguise",
     "SplitTrack",
     "TrimTrack",
     "coerce_identity_field",

@@ -41,9 +41,21 @@ class ReviewChanged:
     """Review items were marked reviewed or not reviewed."""
 
 
+@dataclass(frozen=True, slots=True)
+class VoiceChanged:
+    """The voice settings (disguise, mute and bleep ranges) changed."""
+
+
 _log = logging.getLogger(__name__)
 
-ProjectEvent = IdentityChanged | IdentitiesChanged | TracksChanged | RegionsChanged | ReviewChanged
+ProjectEvent = (
+    IdentityChanged
+    | IdentitiesChanged
+    | TracksChanged
+    | RegionsChanged
+    | ReviewChanged
+    | VoiceChanged
+)
 ProjectListener = Callable[[ProjectEvent], None]
 
 

@@ -13,6 +13,7 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
+from anonnet_studio.core.voice.settings import DEFAULT_STRENGTH
 from anonnet_studio.project.codec import DocumentError
 from anonnet_studio.project.schema import SCHEMA_VERSION
 
@@ -110,11 +111,22 @@ def _add_hand_corrections(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
+def _add_voice(document: dict[str, Any]) -> dict[str, Any]:
+    """v3 -> v4: voice settings. The project gains `voice` with the disguise off and no
+    mute ranges, which is what a v3 export did (the audio was copied unchanged)."""
+    project = document.get("project")
+    if isinstance(project, dict):
+        project.setdefault("voice", {"method": "off", "strength": DEFAULT_STRENGTH,
+                                     "mute_ranges": []})  # fmt: skip
+    return document
+
+
 # from_version -> step to from_version + 1
 MIGRATIONS: dict[int, Migration] = {
     0: _v0_to_v1,
     1: _v1_to_v2,
     2: _add_hand_corrections,
+    3: _add_voice,
 }
 
 

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import numpy as np
 
+from anonnet_studio.core.voice.settings import VoiceSettings
 from anonnet_studio.project.arrays import ArraySpec, coerce_array_fields
 from anonnet_studio.project.equality import ArrayAwareEquality
 from anonnet_studio.project.regions import RedactionRegion, RegionMethod, RegionShape
@@ -54,8 +55,8 @@ __all__ = [
 ]
 
 # 2: typed synthetic faces; 3: hand corrections (manual/kept tracks, corrected frames,
-# regions, review state).
-SCHEMA_VERSION = 3
+# regions, review state); 4: voice settings (disguise method, strength, mute/bleep ranges).
+SCHEMA_VERSION = 4
 
 ATTRIBUTE_NAMES = ("age_group", "gender", "race", "expression")
 
@@ -209,6 +210,8 @@ class Project(ArrayAwareEquality):
     regions: list[RedactionRegion] = field(default_factory=list)
     removed_faces: list[RemovedFace] = field(default_factory=list)
     reviewed: list[str] = field(default_factory=list)
+    # Schema 4: how the export treats the voices (off by default: audio copied unchanged).
+    voice: VoiceSettings = field(default_factory=VoiceSettings)
     schema_version: int = SCHEMA_VERSION
 
     def identity(self, identity_id: str) -> Identity:

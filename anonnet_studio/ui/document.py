@@ -32,6 +32,7 @@ from anonnet_studio.project.events import (
     RegionsChanged,
     ReviewChanged,
     TracksChanged,
+    VoiceChanged,
 )
 from anonnet_studio.project.io import save_project
 from anonnet_studio.project.schema import Project
@@ -57,6 +58,7 @@ class ProjectDocument(QObject):
     tracks_changed = Signal(object)  # frozenset of track ids added, removed or corrected
     regions_changed = Signal()  # regions that are not faces
     review_changed = Signal()  # review items marked (not) reviewed
+    voice_changed = Signal()  # voice disguise, mute or bleep ranges
 
     def __init__(self, rng: random.Random | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -226,6 +228,9 @@ class ProjectDocument(QObject):
         elif isinstance(event, ReviewChanged):
             self._bump(render=False)
             self.review_changed.emit()
+        elif isinstance(event, VoiceChanged):
+            self._bump(render=False)  # the picture is the same; only the audio changes
+            self.voice_changed.emit()
 
     def _bump(self, *, render: bool) -> None:
         self._revision += 1

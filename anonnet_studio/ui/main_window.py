@@ -185,8 +185,9 @@ class MainWindow(QMainWindow):
             return None
         if self.export_dialog is None or not self.export_dialog.running:
             self.export_dialog = ExportDialog(
-                self.document, self.worker, folder_opener=self._folder_opener, parent=self
-            )
+                self.document, self.worker, folder_opener=self._folder_opener, parent=self,
+                playhead_s=lambda: self.state.frame / self.state.fps,
+            )  # fmt: skip
         self.export_dialog.show()
         self.export_dialog.raise_()
         return self.export_dialog

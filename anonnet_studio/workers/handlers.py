@@ -18,6 +18,7 @@ from anonnet_studio.core.anonymize.methods import default_redactors
 from anonnet_studio.core.anonymize.redaction import FrameRedactor, redact_frame
 from anonnet_studio.core.errors import AnonNetError
 from anonnet_studio.core.progress import CancelToken, Progress, ProgressCallback, check_cancel
+from anonnet_studio.core.voice.settings import VoiceMethod
 from anonnet_studio.project.backends import choice_for_project
 from anonnet_studio.project.synthetic_faces import GeneratedFace
 from anonnet_studio.workers.batch_jobs import BATCH_HANDLERS
@@ -42,6 +43,7 @@ from anonnet_studio.workers.results import (
     ProjectOpened,
 )
 from anonnet_studio.workers.services import ComputeServices
+from anonnet_studio.workers.voice_jobs import VOICE_HANDLERS
 
 if TYPE_CHECKING:
     from anonnet_studio.app.synthetic import SyntheticStage
@@ -209,6 +211,9 @@ def export(
         # The leak check compares embeddings: use the project's own embedder.
         models = services.vision(choice_for_project(services.config.backends, request.project))
     stage = _synthetic_for_export(request, services, models, on_progress, cancel)
+    # The project's voice settings, as the CLI's `export PROJECT` applies them.
+    voice = request.project.voice
+    encoder = services.speaker_encoder() if voice.method is not VoiceMethod.OFF else None
     outcome = export_project(
         request.project,
         request.output_path,
@@ -219,6 +224,8 @@ def export(
         crf=request.crf,
         leak_check=request.leak_check,
         report_path=request.report_path,
+        voice=voice,
+        speaker_encoder=encoder,
         on_progress=on_progress,
         cancel=cancel,
     )
@@ -232,6 +239,7 @@ def export(
         leak_frames=tuple(request.project.leak_frames),
         last_export=dict(request.project.analysis.get("last_export", {})),
         generated=stage.generated,
+        voice=dict(outcome.voice),
     )
 
 
@@ -286,5 +294,6 @@ _HANDLERS: dict[type, Handler] = {
     GenerationRequest: generate,
     ExportRequest: export,
     **CORRECTION_HANDLERS,
+    **VOICE_HANDLERS,
     **BATCH_HANDLERS,
 }

@@ -18,6 +18,7 @@ import numpy as np
 
 from anonnet_studio.core.anonymize.plan import RenderPlan, TrackGeometry
 from anonnet_studio.core.vision.selection import BackendChoice
+from anonnet_studio.core.voice.settings import VoiceSettings
 from anonnet_studio.project.schema import Method, Project
 from anonnet_studio.project.synthetic_faces import FaceJob
 
@@ -39,6 +40,7 @@ class JobKind(StrEnum):
     MODEL_STATUS = "models"
     WARM_UP = "warm-up"
     PROPAGATION = "propagation"  # handled in correction_jobs.py
+    VOICE_PREVIEW = "voice-preview"  # handled in voice_jobs.py
 
 
 def frozen_array(array: np.ndarray) -> np.ndarray:
@@ -227,6 +229,20 @@ class PropagationRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class VoicePreviewRequest:
+    """Disguise a few seconds of the voice around `center_s` with `settings` (frozen)."""
+
+    kind: ClassVar[JobKind] = JobKind.VOICE_PREVIEW
+    video_path: Path
+    settings: VoiceSettings
+    center_s: float
+    duration_s: float | None = None  # of the clip, to keep the window inside it
+
+    def describe(self) -> str:
+        return f"Previewing the {self.settings.method.value} voice at {self.center_s:.1f} s"
+
+
+@dataclass(frozen=True, slots=True)
 class BatchExportRequest:
     """Export each project with its own choices into `out_dir` (a mirrored tree, reports,
     logs and the batch summary); projects already exported there are skipped."""
@@ -256,5 +272,6 @@ JobRequest = (
     | GenerationRequest
     | ExportRequest
     | PropagationRequest
+    | VoicePreviewRequest
     | BatchExportRequest
 )

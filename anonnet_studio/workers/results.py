@@ -75,6 +75,7 @@ class ExportDone:
     # Faces generated for this export (a generation job returns one `GeneratedFace`); the
     # editor records them as one undoable step so the next export reuses them.
     generated: tuple[GeneratedFace, ...] = ()
+    voice: dict[str, Any] = field(default_factory=dict)  # the audit report's "voice" section
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +113,16 @@ class PropagationDone:
     stopped_early: bool  # the face was lost or vetoed before the shot ended
     message: str  # where and why it stopped, for the user
     thumbnail: np.ndarray | None = None  # of the face at the seed frame (faces only)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class VoicePreviewDone:
+    """A disguised clip to play: float32 (channels, n) in [-1, 1] at `rate` Hz."""
+
+    samples: np.ndarray
+    rate: int
+    start_s: float
+    method: str
 
 
 @dataclass(frozen=True, slots=True)

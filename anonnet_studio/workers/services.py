@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from anonnet_studio.core.synthetic.generator import SyntheticFaceGenerator
     from anonnet_studio.core.synthetic.verify import EmbeddingVerifier
     from anonnet_studio.core.vision.factory import VisionModels
+    from anonnet_studio.core.voice.speaker_encoder import SpeakerEncoder
 
 ManagerFactory = Callable[[ComputeConfig], ModelManager]
 # (model manager, backend choice, device preference) -> loaded face models
@@ -56,6 +57,7 @@ class ComputeServices:
         self._vision: dict[BackendChoice, VisionModels] = {}
         self._generator: SyntheticFaceGenerator | None = None
         self._verifiers: dict[str | None, EmbeddingVerifier] = {}
+        self._speaker_encoder: SpeakerEncoder | None = None
         self._reader: VideoReader | None = None
         self._reader_path: Path | None = None
 
@@ -70,6 +72,7 @@ class ComputeServices:
         self._vision = {}
         self._generator = None
         self._verifiers = {}
+        self._speaker_encoder = None
 
     def manager(self) -> ModelManager:
         if self._manager is None:
@@ -107,6 +110,14 @@ class ComputeServices:
             )
         return self._verifiers[leak_check_embedder]
 
+    def speaker_encoder(self) -> SpeakerEncoder:
+        """The embedded GE2E voice encoder that checks a disguise (never downloads)."""
+        if self._speaker_encoder is None:
+            from anonnet_studio.core.voice.speaker_encoder import MODEL_NAME, load_speaker_encoder
+
+            self._speaker_encoder = load_speaker_encoder(self.manager().resolve(MODEL_NAME))
+        return self._speaker_encoder
+
     def reader(self, path: Path) -> VideoReader:
         """A reader kept open between preview frames, so stepping stays cheap."""
         path = Path(path)
@@ -128,6 +139,7 @@ class ComputeServices:
         self._vision = {}
         self._generator = None
         self._verifiers = {}
+        self._speaker_encoder = None
 
     def describe(self) -> dict[str, Any]:
         return {

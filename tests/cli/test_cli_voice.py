@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 
 from anonnet_studio.cli import main
+from anonnet_studio.core.voice.settings import MuteKind, MuteRange, VoiceSettings
+from anonnet_studio.project.io import load_project, save_project
 from tests.conftest import fixture_video
 from tests.core.voice.voice_media import decode_pcm
 
@@ -87,3 +89,24 @@ def test_bad_voice_options_fail_before_any_work(
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_export_applies_the_voice_settings_saved_in_the_project(
+    disguised: tuple[Path, Path, Path, int], tmp_path: Path
+) -> None:
+    _, _, saved, _ = disguised
+    project = load_project(saved)
+    project.voice = VoiceSettings(mute_ranges=(MuteRange(4.0, 5.0, MuteKind.MUTE),))
+    path = tmp_path / "drawn.anonproj"  # as the editor saves ranges drawn on the audio lane
+    save_project(project, path)
+    out, report = tmp_path / "drawn.mp4", tmp_path / "drawn.json"
+    code = main(["export", str(path), "-o", str(out), "--report", str(report),
+                 "--bleep", "6-6.5", "-q"])  # fmt: skip
+    assert code == 0
+    voice = json.loads(report.read_text())["voice"]
+    assert voice["mute_ranges"] == [[4.0, 5.0, "mute"], [6.0, 6.5, "bleep"]]
+    assert voice["method"] == "off"  # the project's choice, as no --voice was given
+    (after,) = decode_pcm(out)
+    assert not np.any(after[0][:, 4 * 16_000 + 2048 : 5 * 16_000 - 2048])
+    assert load_project(path).voice == project.voice  # options do not rewrite the project

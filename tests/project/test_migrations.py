@@ -10,6 +10,13 @@ from typing import Any
 import pytest
 
 from anonnet_studio.core.errors import ProjectFileError
+from anonnet_studio.core.voice.settings import (
+    DEFAULT_STRENGTH,
+    MuteKind,
+    MuteRange,
+    VoiceMethod,
+    VoiceSettings,
+)
 from anonnet_studio.project import migrations
 from anonnet_studio.project.codec import DocumentError
 from anonnet_studio.project.io import load_project, save_project
@@ -131,4 +138,47 @@ def test_v1_placement_that_is_incomplete_is_reported(tmp_path: Path) -> None:
     next(iter(document["project"]["analysis"]["synthetic_faces"].values())).pop("box")
     path.write_text(json.dumps(document), encoding="utf-8")
     with pytest.raises(ProjectFileError, match=r"synthetic_faces\[P1-attempt-0\]"):
+        load_project(path)
+
+
+def _write_v3(tmp_path: Path) -> tuple[Project, Path]:
+    """A file as version 3 wrote it: no voice settings (its exports copied the audio)."""
+    project = make_demo_project()
+    path = tmp_path / "v3.anonproj"
+    save_project(project, path)
+    document = json.loads(path.read_text(encoding="utf-8"))
+    document["schema_version"] = 3
+    del document["project"]["voice"]
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return project, path
+
+
+def test_v3_file_loads_with_the_voice_off_and_saves_as_v4(tmp_path: Path) -> None:
+    project, path = _write_v3(tmp_path)
+    on_disk = path.read_bytes()
+    loaded = load_project(path)
+    assert path.read_bytes() == on_disk
+    assert loaded.voice == VoiceSettings()
+    assert loaded.voice.method is VoiceMethod.OFF and loaded.voice.mute_ranges == ()
+    assert not loaded.voice.changes_audio  # exports keep copying the audio unchanged
+    assert loaded == project
+    save_project(loaded, path)
+    document = json.loads(path.read_text(encoding="utf-8"))
+    assert document["schema_version"] == SCHEMA_VERSION == 4
+    assert document["project"]["voice"] == {"method": "off", "strength": DEFAULT_STRENGTH,
+                                            "mute_ranges": []}  # fmt: skip
+
+
+def test_voice_settings_round_trip_and_bad_values_are_reported(tmp_path: Path) -> None:
+    project = make_demo_project()
+    project.voice = VoiceSettings(
+        VoiceMethod.PITCH, 0.5, (MuteRange(1.0, 2.5), MuteRange(3.0, 3.25, MuteKind.BLEEP))
+    )
+    path = tmp_path / "voice.anonproj"
+    save_project(project, path)
+    assert load_project(path).voice == project.voice
+    document = json.loads(path.read_text(encoding="utf-8"))
+    document["project"]["voice"]["strength"] = 7
+    path.write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(ProjectFileError, match=r"voice: The voice strength must be within"):
         load_project(path)

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from anonnet_studio.project.review import review_counts
 from anonnet_studio.project.schema import Method, Project
 from anonnet_studio.project.synthetic_faces import RecordGenerations, faces_still_missing
+from anonnet_studio.ui.dialogs.voice_section import VoiceSection, voice_summary
 from anonnet_studio.ui.document import ProjectDocument
 from anonnet_studio.ui.icons import icon
 from anonnet_studio.workers.requests import ExportRequest, snapshot_project
@@ -71,6 +72,7 @@ class ExportDialog(QDialog):
         worker: ComputeWorker,
         *,
         folder_opener: Callable[[Path], None] = open_folder,
+        playhead_s: Callable[[], float] = lambda: 0.0,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -114,6 +116,9 @@ class ExportDialog(QDialog):
         self.quality.setValue(18)
         self.quality.setToolTip("H.264 CRF: lower is better quality and larger files")
         form.addRow("Quality (CRF)", self.quality)
+        self.voice = VoiceSection(document, worker, playhead_s, self)
+        form.addRow("Voice", self.voice)
+        form.addRow(self.voice.message)
         self.open_when_done = QCheckBox("Open the folder when done", self)
         self.open_when_done.setChecked(True)
         form.addRow(self.open_when_done)
@@ -223,6 +228,7 @@ class ExportDialog(QDialog):
             f"Verdict: {result.verdict}; {result.leaks_covered} leaked face(s) covered.",
         ]
         lines += [f"{who}: {why}" for who, why in result.fallbacks.items()]
+        lines += voice_summary(result.voice)
         if result.report_paths:
             lines.append("Report: " + ", ".join(p.name for p in result.report_paths))
         self.status.setText("\n".join(lines))

@@ -62,7 +62,7 @@ class LaneHeaderColumn(QWidget):
         if lane is not None and event.button() == Qt.MouseButton.LeftButton:
             if lane.kind == "region":
                 self.region_clicked.emit(int(lane.identity_id.removeprefix("R")))
-            else:
+            elif lane.kind != "audio":
                 self.identity_clicked.emit(lane.identity_id)
         super().mousePressEvent(event)
 
@@ -130,6 +130,12 @@ class LaneHeaderColumn(QWidget):
             lane.name, Qt.TextElideMode.ElideRight, name_rect.width()
         )
         painter.drawText(name_rect, int(Qt.AlignmentFlag.AlignVCenter), elided)
+        if lane.kind == "audio":  # no method icon: its status is a line of text
+            painter.setFont(_font(8))
+            painter.setPen(MUTED)
+            status_rect = QRect(text_left, top + 22, self.width() - text_left - 4, 18)
+            painter.drawText(status_rect, int(Qt.AlignmentFlag.AlignVCenter), lane.method)
+            return
         shown_method = Method.MASK if lane.method == "fill" else Method(lane.method)
         status_icon = method_icon(shown_method) if lane.hidden else icon("kept", "#8ce99a")
         status_icon.paint(painter, QRect(text_left, top + 24, 14, 14))

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWi
 from anonnet_studio.ui.document import ProjectDocument
 from anonnet_studio.ui.editor_state import EditorState
 from anonnet_studio.ui.icons import icon
+from anonnet_studio.ui.timeline.audio_menu import fill_audio_menu
 from anonnet_studio.ui.timeline.view import ZOOM_STEP, TimelineView
 
 # Identity fields the timeline shows; other edits (prompt, seed, ...) need no rebuild.
@@ -36,6 +37,10 @@ class TimelinePanel(QWidget):
         document.identity_changed.connect(self._on_identity_changed)
         document.tracks_changed.connect(lambda _ids: self.rebuild())
         document.regions_changed.connect(self.rebuild)
+        document.voice_changed.connect(self.rebuild)
+        self.view.audio_menu_extender = lambda menu, kind, index: fill_audio_menu(
+            menu, document, self.view.timeline.audio, state.fps, kind, index
+        )
         state.region_selected.connect(self._on_region_selected)
         state.frame_changed.connect(self.view.set_frame)
         state.identity_selected.connect(self._on_identity_selected)

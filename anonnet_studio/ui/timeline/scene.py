@@ -10,6 +10,13 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
 
 from anonnet_studio.project.render_plan import effective_method
 from anonnet_studio.project.schema import Identity, Project, RedactionRegion
+from anonnet_studio.project.voice_commands import has_audio
+from anonnet_studio.ui.timeline.audio_lane import (
+    AUDIO_LANE_COLOR,
+    AUDIO_LANE_ID,
+    AudioLaneModel,
+    add_audio_items,
+)
 from anonnet_studio.ui.timeline.items import (
     DOMAIN_ID,
     DOMAIN_KIND,
@@ -46,6 +53,7 @@ class LaneInfo:
     method: str  # the method the export uses (after fallbacks)
     needs_attention: bool
     kind: str = "person"  # or "region" (a region that is not a face; identity_id "R<id>")
+    # or "audio" (the audio lane; `method` holds its status line)
 
 
 def frame_runs(frames: list[int] | np.ndarray) -> list[tuple[int, int]]:
@@ -68,6 +76,7 @@ class TimelineScene(QGraphicsScene):
         self.frame_count = 0
         self.fps = 30.0
         self.playhead: PlayheadItem | None = None
+        self.audio = AudioLaneModel(self)  # the audio lane's range selection
         self._frame = 0
 
     @property
@@ -99,6 +108,18 @@ class TimelineScene(QGraphicsScene):
             )
         )  # fmt: skip
 
+    def _add_audio_lane(self, project: Project, row: int) -> None:
+        top = LANES_TOP + row * (LANE_HEIGHT + LANE_GAP)
+        voice = project.voice
+        status = f"voice {voice.method.value}" if has_audio(project) else "no audio"
+        if voice.mute_ranges and has_audio(project):  # short: the header column is narrow
+            status = f"{voice.method.value} · {len(voice.mute_ranges)} cut"
+        self.lanes.append(
+            LaneInfo(AUDIO_LANE_ID, "Audio", AUDIO_LANE_COLOR, top, LANE_HEIGHT, False,
+                     status, False, kind="audio")
+        )  # fmt: skip
+        add_audio_items(self, self.audio, project, self.frame_count, self.fps, top, LANE_HEIGHT)
+
     def rebuild(self, project: Project | None, frame_count: int, fps: float) -> None:
         """Throw every item away and build them again from `project`."""
         self.clear()
@@ -121,6 +142,7 @@ class TimelineScene(QGraphicsScene):
             self._add_lane(project, identity, row)
         for row, region in enumerate(project.regions, start=len(project.identities)):
             self._add_region_lane(region, row)
+        self._add_audio_lane(project, len(self.lanes))
         bottom = self.content_height
         for shot in project.shots[1:]:
             self.addItem(CutMarkerItem(shot.start_frame, SHOT_TOP, bottom))

@@ -60,6 +60,9 @@ class TimelineView(QGraphicsView):
         self._header.region_clicked.connect(self.region_clicked)
         # Adds the hand-correction entries to a span's context menu: (menu, kind, id).
         self.menu_extender: Callable[[QMenu, str, int], None] | None = None
+        # Fills the audio lane's menu: (menu, "audio" or "mute", mute range index).
+        self.audio_menu_extender: Callable[[QMenu, str, int], None] | None = None
+        self.timeline.audio.seek_requested.connect(self.seek_requested)
         self._pixels_per_frame = 1.0
         self._fit_to_width = True  # until the user zooms, the whole video fits
         self._scrubbing = False
@@ -205,9 +208,18 @@ class TimelineView(QGraphicsView):
             menu = self.track_menu(int(item.data(DOMAIN_ID)))
         elif kind == "region":
             menu = self.region_menu(int(item.data(DOMAIN_ID)))
+        elif kind in ("audio", "mute"):
+            menu = self.audio_menu(kind, int(item.data(DOMAIN_ID)))
         else:
             return
         menu.exec(event.globalPos())
+
+    def audio_menu(self, kind: str, index: int = 0) -> QMenu:
+        """Context menu of the audio lane or of one of its mute ranges."""
+        menu = QMenu(self)
+        if self.audio_menu_extender is not None:
+            self.audio_menu_extender(menu, kind, index)
+        return menu
 
     def region_menu(self, region_id: int) -> QMenu:
         """Context menu of a region's span (filled by `menu_extender`)."""
