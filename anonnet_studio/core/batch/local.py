@@ -6,7 +6,8 @@ forwards. Ctrl+C reaches only the parent (workers ignore SIGINT); it stops the w
 with SIGTERM, which they turn into the same unwinding as Ctrl+C, so their temp files are
 removed. A worker also gets SIGTERM when the parent dies (Linux), so a killed batch does
 not leave orphans rendering on. A worker that dies outright (a crash in a native
-decoder) breaks the pool: its files are retried once in a fresh pool, then reported.
+decoder) breaks the pool: the files it was running are retried one at a time, so only
+the file that kills its worker is reported as failed.
 """
 
 from __future__ import annotations
@@ -18,9 +19,8 @@ import queue as queue_module
 import signal
 import sys
 import threading
-from collections import Counter
 from collections.abc import Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from types import FrameType
 from typing import Any
@@ -35,7 +35,6 @@ from anonnet_studio.core.batch.runner import (
 from anonnet_studio.core.batch.threads import limit_threads, threads_per_worker
 from anonnet_studio.core.progress import Progress, ProgressThrottle
 
-_ATTEMPTS = 2
 _STOP_GRACE_S = 20.0
 
 
@@ -58,11 +57,21 @@ class ProcessPoolRunner:
             target=_forward, args=(events, on_progress, stop), name="batch-progress", daemon=True
         )
         forwarder.start()
-        attempts: Counter[str] = Counter()
-        pending = list(jobs)
+        pending, suspects = list(jobs), list[BatchJob]()
         try:
-            while pending:
-                pending = self._one_pool(task, pending, context, events, attempts, on_result)
+            while pending or suspects:
+                if pending:
+                    broken, pending = self._one_pool(
+                        task, pending, self.workers, context, events, on_result
+                    )
+                    suspects += broken
+                    continue
+                # A job that was running when a pool broke runs alone: if its pool breaks
+                # again, it is the file that kills the worker; otherwise it just finishes.
+                job = suspects.pop(0)
+                broken, _ = self._one_pool(task, [job], 1, context, events, on_result)
+                if broken:
+                    on_result(job, crashed(job, "the worker process died while processing it"))
         finally:
             stop.set()
             forwarder.join()
@@ -72,41 +81,44 @@ class ProcessPoolRunner:
         self,
         task: FileTask,
         jobs: list[BatchJob],
+        workers: int,
         context: Any,
         events: Any,
-        attempts: Counter[str],
         on_result: ResultCallback,
-    ) -> list[BatchJob]:
-        """Runs `jobs` in one pool; returns those to retry because the pool broke."""
-        retry: list[BatchJob] = []
+    ) -> tuple[list[BatchJob], list[BatchJob]]:
+        """Runs `jobs` in one pool, at most `workers` at a time. If the pool breaks,
+        returns (the jobs that were running then, the jobs not started yet)."""
+        queue = list(jobs)
         pool = ProcessPoolExecutor(
-            max_workers=min(self.workers, len(jobs)),
+            max_workers=min(workers, len(jobs)),
             mp_context=context,
             initializer=_init_worker,
             initargs=(task, self.threads, events, os.getpid()),
         )
+        running: dict[Future[FileResult], BatchJob] = {}
         try:
-            futures: dict[Future[FileResult], BatchJob] = {
-                pool.submit(_run_job, job): job for job in jobs
-            }
-            for future in as_completed(futures):
-                job = futures[future]
-                try:
-                    result = future.result()
-                except BrokenProcessPool:
-                    attempts[job.key] += 1
-                    if attempts[job.key] < _ATTEMPTS:
-                        retry.append(job)
-                        continue
-                    result = crashed(job, "the worker process died while processing it")
-                except Exception as exc:  # an error outside the task's own handling
-                    result = crashed(job, f"{type(exc).__name__}: {exc}")
-                on_result(job, result)
+            while queue or running:
+                # Only as many submitted as there are workers, so a broken pool tells
+                # which jobs were in it.
+                while queue and len(running) < workers:
+                    job = queue.pop(0)
+                    running[pool.submit(_run_job, job)] = job
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    job = running.pop(future)
+                    try:
+                        result = future.result()
+                    except BrokenProcessPool:
+                        pool.shutdown(wait=True)
+                        return [job, *running.values()], queue  # every running job broke
+                    except Exception as exc:  # an error outside the task's own handling
+                        result = crashed(job, f"{type(exc).__name__}: {exc}")
+                    on_result(job, result)
         except BaseException:
             _stop_workers(pool)
             raise
         pool.shutdown(wait=True)
-        return retry
+        return [], []
 
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:

@@ -53,10 +53,13 @@ def test_a_process_pool_runs_every_job_and_reports_a_failed_one(tmp_path: Path) 
 
 
 def test_a_worker_that_dies_fails_its_file_and_the_batch_goes_on(tmp_path: Path) -> None:
-    jobs = _jobs(tmp_path, {"a.mp4": b"clip a", "boom.mp4": b"crash", "b.mp4": b"clip b"})
-    results, _ = _run(ProcessPoolRunner(2), jobs)
+    contents = {"a.mp4": b"clip a", "boom.mp4": b"crash"} | {
+        f"c{i}.mp4": f"clip {i}".encode() for i in range(4)
+    }
+    results, _ = _run(ProcessPoolRunner(2), _jobs(tmp_path, contents))
     assert results["boom"].status == "failed" and "died" in results["boom"].error
-    assert results["a"].status == results["b"].status == "done"
+    # Whatever ran beside it when its worker died is retried, not blamed.
+    assert {k for k, r in results.items() if r.status == "done"} == {"a", "c0", "c1", "c2", "c3"}
 
 
 def test_the_inline_runner_runs_in_this_process(tmp_path: Path) -> None:
