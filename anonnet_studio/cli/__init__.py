@@ -1,13 +1,16 @@
-"""`anonnet-studio` entry point: no arguments opens the editor, subcommands run headless."""
+"""`anonnet-studio` entry point: no arguments opens the editor, a video or project as the
+only argument opens the editor on it, subcommands run headless."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import NoReturn
 
 from anonnet_studio import __version__
+from anonnet_studio.cli.open_file import file_to_open
 from anonnet_studio.cli.signals import TerminationRequested, sigterm_interrupts
 from anonnet_studio.core.errors import AnonNetError, OperationCancelled
 
@@ -32,7 +35,8 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="anonnet-studio",
-        description="Anonymize people in video. Run without arguments to open the editor.",
+        description="Anonymize people in video. Run without arguments, or with a video or "
+        "a .anonproj project as the only argument, to open the editor.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -50,7 +54,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
+    try:
+        to_open = file_to_open(argv, _commands(parser))
+    except AnonNetError as exc:
+        print(f"error: {exc.user_message()}", file=sys.stderr)
+        return 2
+    if to_open is not None:
+        return _open_editor(parser, to_open)
     args = parser.parse_args(argv)
     if args.command is None:
         return _open_editor(parser)
@@ -71,10 +83,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
-def _open_editor(parser: argparse.ArgumentParser) -> int:
+def _commands(parser: argparse.ArgumentParser) -> list[str]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return list(action.choices)
+    return []
+
+
+def _open_editor(parser: argparse.ArgumentParser, path: Path | None = None) -> int:
     try:
         from anonnet_studio.ui.app import run_editor
     except ModuleNotFoundError:
         parser.print_help()
         return 0
-    return run_editor()
+    return run_editor([] if path is None else [str(path)])

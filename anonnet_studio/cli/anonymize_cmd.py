@@ -88,6 +88,12 @@ def add_export_options(parser: argparse.ArgumentParser, *, report: bool = True) 
     """Options of every export (also taken by `batch`, which always writes the report)."""
     if report:
         parser.add_argument("--report", type=Path, help="write an audit report (JSON + HTML)")
+    parser.add_argument(
+        "--report-paths",
+        action="store_true",
+        help="name the full paths of the source and output in the report (internal use; "
+        "by default it gives file names only, so it can be shared)",
+    )
     parser.add_argument("--side-by-side", action="store_true", help="original | anonymized")
     parser.add_argument(
         "--crf",
@@ -229,6 +235,7 @@ def _export(
             crf=args.crf,
             leak_check=not args.no_leak_check,
             report_path=args.report,
+            report_full_paths=args.report_paths,
             voice=voice,
             speaker_encoder=encoder,
             on_progress=progress,

@@ -277,8 +277,8 @@ def _print_report(report: VerifyReport) -> None:
 
 
 def _progress_bar() -> TerminalProgress:
-    # Only on a terminal: redirected output (logs, CI) should not fill with bar redraws.
-    return TerminalProgress(enabled=sys.stderr is not None and sys.stderr.isatty())
+    # A bar on a terminal; redirected (logs, CI), a few plain lines per file.
+    return TerminalProgress()
 
 
 def _on_disk_size(spec: ModelSpec, folder: Path) -> int:

@@ -2,13 +2,13 @@
 
 It is meant to be filed by a newsroom or a clinic, so it states what was done to whom, with
 which models and settings, and how re-identifiable the output still is. It never contains
-an image of a face (not even a thumbnail) and makes no network references.
+an image of a face (not even a thumbnail), makes no network references, and by default
+names files only, no folder, user or host name (`report_privacy`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import html
 import json
 from pathlib import Path
 from typing import Any
@@ -19,14 +19,15 @@ from anonnet_studio import __version__
 from anonnet_studio.core.anonymize.plan import RedactionMethod, RenderPlan
 from anonnet_studio.core.anonymize.renderer import RenderResult
 from anonnet_studio.core.fileio import OutputTransaction, atomic_write_text, joined_or_own
-from anonnet_studio.project.audit_corrections import (
-    corrections_entry,
-    corrections_html,
-    review_entry,
-)
+from anonnet_studio.project.audit_corrections import corrections_entry, review_entry
+from anonnet_studio.project.audit_html import jsonable, render_html
+from anonnet_studio.project.audit_summary import plain_summary
 from anonnet_studio.project.prompting import effective_prompt
+from anonnet_studio.project.report_privacy import scrub
 from anonnet_studio.project.schema import ATTRIBUTE_NAMES, Identity, Project
-from anonnet_studio.project.voice_audit import voice_checks, voice_html
+from anonnet_studio.project.voice_audit import voice_checks
+
+__all__ = ["build_report", "render_html", "report_paths", "write_report"]
 
 REPORT_FORMAT = "anonnet-audit-report"
 
@@ -39,10 +40,14 @@ def build_report(
     output_sha256: str | None = None,
     notes: dict[str, str] | None = None,
     voice: dict[str, Any] | None = None,
+    full_paths: bool = False,
 ) -> dict[str, Any]:
     """`notes`: per identity, why the chosen method was replaced (from earlier stages,
     e.g. synthetic weights not downloaded); they take precedence over the renderer's.
-    `voice`: the voice section (`core.voice.export_step.audit_voice`); None: not run."""
+    `voice`: the voice section (`core.voice.export_step.audit_voice`); None: not run.
+    `full_paths`: also name the folders of the source and the output (internal use);
+    without it the report names files only and no folder, user or host name at all
+    (`report_privacy`)."""
     fallbacks = {**result.method_fallbacks, **(notes or {})}
     motion = result.synthetic_motion
     planned = {person.identity_id: person.method for person in plan.people}
@@ -64,17 +69,23 @@ def build_report(
     }
     voice_ok = not checks.get("voice_still_recognisable", False)
     passed = result.leak_check and not blind and not uncovered and not reidentified and voice_ok
-    return {
+    fps = _fps(project)
+    media = {k: v for k, v in project.source.media_info.items() if k != "path"}
+    report: dict[str, Any] = {
         "format": REPORT_FORMAT,
-        "format_version": 1,
+        # 2: file names only unless full_paths; a plain summary; time ranges in seconds;
+        # attributes and seed only for synthetic people.
+        "format_version": 2,
         "tool": {"name": "AnonNET Studio", "version": __version__},
         "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "verdict": "PASS" if passed else "FAIL",
+        "summary": "",  # filled in below, from the finished record
+        "full_paths": full_paths,
         "source": {
             "file_name": Path(project.source.path).name,
             "sha256": project.source.sha256,
             "size_bytes": project.source.size_bytes,
-            "media": project.source.media_info,
+            "media": media,
         },
         "output": {
             "file_name": result.dest.name,
@@ -91,7 +102,7 @@ def build_report(
         },
         "models": project.analysis.get("models", {}),
         "identities": [
-            _identity_entry(project, i, planned[i.id], result, fallbacks.get(i.id), motion)
+            _identity_entry(project, i, planned[i.id], result, fallbacks.get(i.id), motion, fps)
             for i in project.identities
         ],
         "checks": checks,
@@ -104,6 +115,18 @@ def build_report(
             "render": result.timings,
         },
     }
+    report["summary"] = plain_summary(report)
+    if full_paths:
+        report["source"]["path"] = str(Path(project.source.path).resolve())
+        report["output"]["path"] = str(Path(result.dest).resolve())
+        return report
+    return dict(scrub(report, paths=[project.source.path, result.dest]))
+
+
+def _fps(project: Project) -> float:
+    video = project.source.media_info.get("video") or {}
+    fps = video.get("fps")
+    return float(fps) if isinstance(fps, int | float) and fps > 0 else 30.0
 
 
 def _identity_entry(
@@ -113,8 +136,10 @@ def _identity_entry(
     result: RenderResult,
     fallback: str | None,
     motion: str | None,
+    fps: float,
 ) -> dict[str, Any]:
     frames = project.frames_of(identity.id)
+    ranges = _ranges(frames)
     if fallback is None and method.value != str(identity.method) and identity.hidden:
         fallback = "no usable synthetic face; blurred instead"
     entry: dict[str, Any] = {
@@ -124,15 +149,19 @@ def _identity_entry(
         "method": str(method),
         "method_chosen": str(identity.method),
         "method_fallback": fallback,
-        "attributes": {n: identity.attributes.get(n).effective for n in ATTRIBUTE_NAMES},
-        "seed": identity.generation.seed,
         "frames_covered": len(frames),
-        "frame_ranges": _ranges(frames),
+        "frame_ranges": ranges,
+        # Seconds from the start, the last frame's end included: [start, end).
+        "time_ranges_s": [[round(a / fps, 3), round((b + 1) / fps, 3)] for a, b in ranges],
         "needs_attention": identity.needs_attention,
         # Frames where the synthetic stage had no face and the person was blurred instead.
         "synthetic_fallback_frames": result.synthetic_fallback_frames.get(identity.id, 0),
     }
+    # Attributes, prompt and seed describe the face that is generated: only for the people
+    # it is generated for (for anyone else they are guesses about a real person's looks).
     if identity.method.value == "synthetic":
+        entry["attributes"] = {n: identity.attributes.get(n).effective for n in ATTRIBUTE_NAMES}
+        entry["seed"] = identity.generation.seed
         entry["prompt"] = effective_prompt(identity)
         entry["generation"] = {
             "strength": identity.generation.strength,
@@ -197,86 +226,8 @@ def write_report(
 ) -> tuple[Path, Path]:
     """Write the JSON and the HTML (atomically; staged in `transaction` if given)."""
     json_path, html_path = report_paths(path)
-    text = json.dumps(report, indent=2, default=_jsonable) + "\n"
+    text = json.dumps(report, indent=2, default=jsonable) + "\n"
     with joined_or_own(transaction) as outputs:
         atomic_write_text(json_path, text, transaction=outputs)
         atomic_write_text(html_path, render_html(report), transaction=outputs)
     return json_path, html_path
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
-def render_html(report: dict[str, Any]) -> str:
-    e = html.escape
-    verdict = report["verdict"]
-    rows = []
-    for ident in report["identities"]:
-        residual = ident.get("residual_reidentification") or {}
-        min_d, med_d = residual.get("min_distance"), residual.get("median_distance")
-        rows.append(
-            "<tr>"
-            + "".join(
-                f"<td>{e(str(v))}</td>"
-                for v in (
-                    ident["id"],
-                    ident["name"],
-                    ident["method"] + (" (fallback)" if ident.get("method_fallback") else ""),
-                    ", ".join(str(v) for v in ident["attributes"].values() if v) or "-",
-                    ident["seed"],
-                    ident["frames_covered"],
-                    "-" if min_d is None else f"{min_d:.3f}",
-                    "-" if med_d is None else f"{med_d:.3f}",
-                )
-            )
-            + "</tr>"
-        )
-    checks = "".join(
-        f"<tr><th>{e(k.replace('_', ' '))}</th><td>{e(str(v))}</td></tr>"
-        for k, v in report["checks"].items()
-    )
-    embedders = {
-        (i["residual_reidentification"]["embedder"], i["residual_reidentification"]["threshold"])
-        for i in report["identities"]
-        if i.get("residual_reidentification")
-    }
-    embedder_note = "; ".join(f"{name} (same-person threshold {t:.3f})" for name, t in embedders)
-    raw = e(json.dumps(report, indent=2, default=_jsonable))
-    colour = "#1b7f3b" if verdict == "PASS" else "#b3261e"
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<title>AnonNET audit report: {e(report["source"]["file_name"])}</title>
-<style>
-body {{ font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 62em; color: #222; }}
-h1 {{ font-size: 1.4em; }} table {{ border-collapse: collapse; margin: 1em 0; width: 100%; }}
-td, th {{ border: 1px solid #ccc; padding: 4px 8px; text-align: left; vertical-align: top; }}
-.verdict {{ color: #fff; background: {colour}; padding: 2px 10px; border-radius: 4px; }}
-pre {{ background: #f6f6f6; padding: 1em; overflow: auto; font-size: 12px; }}
-</style></head><body>
-<h1>AnonNET Studio audit report <span class="verdict">{e(verdict)}</span></h1>
-<p>Created {e(report["created_utc"])} by {e(report["tool"]["name"])} {e(report["tool"]["version"])}.
-This report contains no images of faces.</p>
-<table>
-<tr><th>Source file</th><td>{e(report["source"]["file_name"])}</td></tr>
-<tr><th>Source sha256</th><td><code>{e(report["source"]["sha256"])}</code></td></tr>
-<tr><th>Output file</th><td>{e(report["output"]["file_name"])}
- ({e(str(report["output"]["frames_written"]))} frames)</td></tr>
-<tr><th>Policy</th><td>{e(report["settings"]["policy"])}</td></tr>
-</table>
-<h2>People</h2>
-<table><tr><th>Id</th><th>Name</th><th>Method</th><th>Attributes used</th><th>Seed</th>
-<th>Frames covered</th><th>Min re-id distance</th><th>Median re-id distance</th></tr>
-{"".join(rows)}</table>
-<p>Re-identification distances are cosine distances between each hidden person's original
-identity embedding and any face still detectable in the output:
-{e(embedder_note or "no embedder ran")}. Larger is safer; below the threshold counts as
-recognisable.</p>
-<h2>Checks</h2><table>{checks}</table>
-{corrections_html(report)}
-{voice_html(report.get("voice"))}
-<h2>Full record</h2><pre>{raw}</pre>
-</body></html>
-"""

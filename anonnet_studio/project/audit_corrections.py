@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from anonnet_studio.project.audit_summary import report_fps, time_ranges_text, timecode
 from anonnet_studio.project.review import review_counts, review_queue
 from anonnet_studio.project.schema import Project
 
@@ -90,9 +91,10 @@ def corrections_html(report: dict[str, Any]) -> str:
     e = html.escape
     corrections = report.get("corrections") or {}
     review = report.get("review") or {}
+    fps = report_fps(report)
 
     def spans(entry: dict[str, Any]) -> str:
-        return ", ".join(f"{a}–{b}" if a != b else str(a) for a, b in entry["frames"])
+        return time_ranges_text([[a / fps, (b + 1) / fps] for a, b in entry["frames"]])
 
     rows = []
     for label, key in (
@@ -104,21 +106,21 @@ def corrections_html(report: dict[str, Any]) -> str:
             who = entry.get("identity_name") or entry["identity_id"]
             rows.append((label, f"track {entry['track_id']} ({who})", spans(entry)))
     for entry in corrections.get("corrected_frames", []):
-        frames = ", ".join(str(f) for f in entry["corrected_frames"][:50])
+        frames = ", ".join(timecode(f / fps) for f in entry["corrected_frames"][:50])
         rows.append(("Boxes corrected by hand", f"track {entry['track_id']}", frames))
     for region in corrections.get("regions", []):
         what = f"{region['name']} ({region['shape']}, {region['method']}"
         what += ", tracked)" if region["tracked"] else ", static)"
         rows.append(("Region redacted", what, spans(region)))
-    body = (
-        "".join(f"<tr><td>{e(a)}</td><td>{e(b)}</td><td>{e(c)}</td></tr>" for a, b, c in rows)
-        or "<tr><td colspan=3>No hand corrections.</td></tr>"
-    )
     reviewed = (
-        f"{review.get('reviewed', 0)} of {review.get('items', 0)} review items were marked "
-        f"reviewed; {review.get('unreviewed_high_risk', 0)} high-risk items were not."
+        f"In the editor's review list, {review.get('reviewed', 0)} of {review.get('items', 0)} "
+        "places flagged for a check by eye were marked reviewed; "
+        f"{review.get('unreviewed_high_risk', 0)} of high risk were not."
     )
+    if not rows:
+        return f"<h2>Hand corrections</h2><p>No hand corrections. {e(reviewed)}</p>"
+    body = "".join(f"<tr><td>{e(a)}</td><td>{e(b)}</td><td>{e(c)}</td></tr>" for a, b, c in rows)
     return (
-        "<h2>Hand corrections</h2><table><tr><th>Change</th><th>What</th><th>Frames</th></tr>"
+        "<h2>Hand corrections</h2><table><tr><th>Change</th><th>What</th><th>When</th></tr>"
         f"{body}</table><p>{e(reviewed)}</p>"
     )

@@ -49,6 +49,7 @@ def export_project(
     crf: int = 18,
     leak_check: bool = True,
     report_path: Path | None = None,
+    report_full_paths: bool = False,
     voice: VoiceSettings | None = None,
     speaker_encoder: SpeakerEncoder | None = None,
     on_progress: ProgressCallback | None = None,
@@ -58,8 +59,9 @@ def export_project(
     """Render `project` to `output`. Records the leak frames and a summary of the export
     in the project (the caller saves it). `notes` explains per identity why a chosen method
     was replaced before rendering. `voice` disguises or mutes the audio (default: copied
-    unchanged); `speaker_encoder` checks the disguise for the report. Raises MediaError if
-    the source changed.
+    unchanged); `speaker_encoder` checks the disguise for the report. The report names
+    files only, unless `report_full_paths` (internal use). Raises MediaError if the source
+    changed.
 
     The video and the report are committed together at the end, or, with `transaction`,
     staged there for the caller to commit with its other outputs. An output that would
@@ -104,7 +106,13 @@ def export_project(
         output_sha = sha256_file(written, on_progress=on_progress, stage="Hashing output")
         voice_section = audit_voice(voice, prepared, written, speaker_encoder)
         report = build_report(
-            project, plan, result, output_sha256=output_sha, notes=notes, voice=voice_section
+            project,
+            plan,
+            result,
+            output_sha256=output_sha,
+            notes=notes,
+            voice=voice_section,
+            full_paths=report_full_paths,
         )
         paths: tuple[Path, Path] | tuple[()] = ()
         if report_path is not None:

@@ -36,13 +36,15 @@ def sha256_file(
     with open(path, "rb") as stream:
         total = os.fstat(stream.fileno()).st_size
         done = 0
-        report(Progress(stage, 0, total))
+        report(Progress(stage, 0, total, unit="B"))
         while chunk := stream.read(_CHUNK_BYTES):
             check_cancel(cancel)
             digest.update(chunk)
             done += len(chunk)
-            report(Progress(stage, done, total))
-    report(Progress(stage, done, done))  # final update even when the size changed meanwhile
+            report(Progress(stage, done, total, unit="B"))
+    report(
+        Progress(stage, done, done, unit="B")
+    )  # final update even when the size changed meanwhile
     return digest.hexdigest()
 
 

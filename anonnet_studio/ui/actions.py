@@ -11,6 +11,16 @@ from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar, QToolButton
 
 from anonnet_studio.ui.icons import icon
 
+NO_PROJECT_REASON = "Open a video or a project first (File ▸ Open, or drop a video here)."
+
+
+def set_enabled_with_reason(action: QAction, enabled: bool, reason: str) -> None:
+    """Enable or disable `action`; a disabled one says why as its tooltip and status tip
+    (an enabled one goes back to its own text)."""
+    action.setEnabled(enabled)
+    action.setToolTip("" if enabled else reason)
+    action.setStatusTip("" if enabled else reason)
+
 
 class EditorActions:
     """Builds every action once; the main window connects their `triggered` signals."""
@@ -39,8 +49,11 @@ class EditorActions:
         self.generate_all = add(
             "&Generate synthetic faces for everyone", "Ctrl+Shift+G", "regenerate"
         )
+        self.models = add("&Models…")
+        self.models.setStatusTip("Which models are installed; download the missing ones")
         self._project_open = False
         self._generation_available = False
+        self._generation_reason = ""
         # View
         self.zoom_fit = add("&Fit timeline", "Ctrl+0", "zoom-fit")
         self.zoom_in = add("Zoom timeline &in", "Ctrl+=")
@@ -57,11 +70,15 @@ class EditorActions:
         self.first_frame = add("&First frame", "Home", "to-start")
         self.last_frame = add("&Last frame", "End", "to-end")
         self.cancel_job = add("&Cancel running job", "Ctrl+.", "cancel")
+        # Help
+        self.shortcuts = add("&Keyboard shortcuts", "F1")
+        self.getting_started = add("&Getting started")
         self.project_actions = (self.save, self.save_as, self.export, self.close_project)
 
     def build_menus(self) -> None:
         bar = self._window.menuBar()
         file_menu = bar.addMenu("&File")
+        file_menu.setToolTipsVisible(True)  # disabled actions explain why
         file_menu.addAction(self.open)
         file_menu.addMenu(self.recent_menu)
         file_menu.addSeparator()
@@ -78,6 +95,8 @@ class EditorActions:
         tools_menu = bar.addMenu("&Tools")
         tools_menu.setToolTipsVisible(True)  # the disabled action explains why
         tools_menu.addAction(self.generate_all)
+        tools_menu.addSeparator()
+        tools_menu.addAction(self.models)
         view_menu = bar.addMenu("&View")
         for action in (self.zoom_fit, self.zoom_in, self.zoom_out):
             view_menu.addAction(action)
@@ -92,6 +111,12 @@ class EditorActions:
                 play_menu.addSeparator()
             else:
                 play_menu.addAction(item)
+
+    def build_help_menu(self) -> None:
+        """Built last, after the other parts of the editor added their menus."""
+        help_menu = self._window.menuBar().addMenu("&Help")
+        help_menu.addAction(self.shortcuts)
+        help_menu.addAction(self.getting_started)
 
     def build_toolbar(self) -> QToolBar:
         toolbar = QToolBar("Main", self._window)
@@ -122,19 +147,31 @@ class EditorActions:
 
     def set_project_open(self, is_open: bool) -> None:
         for action in self.project_actions:
-            action.setEnabled(is_open)
+            set_enabled_with_reason(action, is_open, NO_PROJECT_REASON)
         self._project_open = is_open
-        self.generate_all.setEnabled(is_open and self._generation_available)
+        self._update_generate_all()
 
     def set_generation_available(self, available: bool, reason: str) -> None:
         """Follow the generator's model check (the same one the Regenerate button uses)."""
         self._generation_available = available
+        self._generation_reason = reason
+        self._update_generate_all()
+
+    def _update_generate_all(self) -> None:
+        """Enabled or not, the action says why in its tooltip and in the status bar."""
+        available = self._generation_available
         self.generate_all.setEnabled(self._project_open and available)
-        self.generate_all.setToolTip(
-            "Generate a new synthetic face for every anonymized person using the synthetic method"
-            if available
-            else reason
-        )
+        if not available:
+            reason = self._generation_reason + " (Tools ▸ Models…)"
+        elif not self._project_open:
+            reason = "Open a video or a project first."
+        else:
+            reason = (
+                "Generate a new synthetic face for every anonymized person using the "
+                "synthetic method"
+            )
+        self.generate_all.setToolTip(reason)
+        self.generate_all.setStatusTip(reason)
 
     def _action(self, text: str, shortcut: object = None, icon_name: str | None = None) -> QAction:
         action = QAction(text, self._window)

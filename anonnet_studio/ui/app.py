@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication
 from anonnet_studio import __version__
 from anonnet_studio.ui.context import EditorContext
 from anonnet_studio.ui.main_window import MainWindow
+from anonnet_studio.ui.platform_check import platform_problem
 from anonnet_studio.ui.settings import SettingsStore
 from anonnet_studio.ui.theme import apply_theme
 from anonnet_studio.workers.requests import WarmUpRequest
@@ -36,10 +37,29 @@ def build_main_window(store: SettingsStore, worker: ComputeWorker) -> MainWindow
     return MainWindow(EditorContext(worker=worker, store=store, recovery_dir=recovery_dir()))
 
 
+def show_editor(window: MainWindow, store: SettingsStore, file: Path | None = None) -> None:
+    """Restore the window's layout, show it, and open `file` (a video or a project)
+    unless the user takes up the offer to recover autosaved work instead."""
+    geometry, state = store.window_state()
+    if geometry is not None:
+        window.restoreGeometry(geometry)  # type: ignore[arg-type]
+    if state is not None:
+        window.restoreState(state)  # type: ignore[arg-type]
+    window.show()
+    window.context.worker.submit(WarmUpRequest())
+    if not window.offer_recovery() and file is not None:
+        window.files.open_path(file)
+
+
 def run_editor(argv: Sequence[str] | None = None) -> int:
     """Open the editor; an optional argument is a video or project to open. Returns the
-    exit code of the event loop."""
+    exit code of the event loop, or 1 (with one line on stderr) when no window can be
+    opened here."""
     args = list(sys.argv if argv is None else ["anonnet-studio", *argv])
+    problem = platform_problem()
+    if problem is not None and QApplication.instance() is None:
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(args)
@@ -52,15 +72,7 @@ def run_editor(argv: Sequence[str] | None = None) -> int:
     worker = ComputeWorker(ComputeServices(store.load().compute_config()))
     worker.start()
     window = build_main_window(store, worker)
-    geometry, state = store.window_state()
-    if geometry is not None:
-        window.restoreGeometry(geometry)  # type: ignore[arg-type]
-    if state is not None:
-        window.restoreState(state)  # type: ignore[arg-type]
-    window.show()
-    worker.submit(WarmUpRequest())
-    if not window.offer_recovery() and len(args) > 1:
-        window.files.open_path(Path(args[1]))
+    show_editor(window, store, Path(args[1]) if len(args) > 1 else None)
     try:
         return int(app.exec())
     finally:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
@@ -138,6 +139,16 @@ class ProjectDocument(QObject):
         self._modified_outside_undo = True
         self._bump(render=False)
         self._emit_modified()
+
+    def set_thumbnail(self, identity_id: str, thumbnail: np.ndarray) -> None:
+        """A picture made for a person who had none (derived from the video, so no undo
+        step: the split that made the person undoes as before)."""
+        project = self._project
+        if project is None or not project.has_identity(identity_id):
+            return
+        project.identity(identity_id).thumbnail = np.ascontiguousarray(thumbnail, np.uint8)
+        self.mark_modified_outside_undo()
+        self.identity_changed.emit(identity_id, frozenset({"thumbnail"}))
 
     def set_leak_frames(self, frames: list[int]) -> None:
         if self._project is None:

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 
 from anonnet_studio.core.errors import AnonNetError
 from anonnet_studio.project.io import PROJECT_SUFFIX
+from anonnet_studio.project.openable import VIDEO_SUFFIXES, is_openable
 from anonnet_studio.project.presence import OpenProjectClaim
 from anonnet_studio.ui.dialogs.messages import Answer, Messenger
 from anonnet_studio.ui.document import ProjectDocument
@@ -22,7 +23,6 @@ from anonnet_studio.workers.requests import AnalysisRequest, OpenProjectRequest
 from anonnet_studio.workers.results import AnalysisDone, JobInfo, ProjectOpened
 from anonnet_studio.workers.worker import ComputeWorker
 
-VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v", ".mts")
 OPEN_FILTER = (
     f"Videos and projects (*{PROJECT_SUFFIX} " + " ".join(f"*{s}" for s in VIDEO_SUFFIXES) + ");;"
     f"Projects (*{PROJECT_SUFFIX});;Videos (" + " ".join(f"*{s}" for s in VIDEO_SUFFIXES) + ")"
@@ -30,14 +30,11 @@ OPEN_FILTER = (
 PROJECT_FILTER = f"AnonNET project (*{PROJECT_SUFFIX})"
 
 
-def is_openable(path: Path) -> bool:
-    suffix = path.suffix.lower()
-    return suffix == PROJECT_SUFFIX or suffix in VIDEO_SUFFIXES
-
-
 class FileController(QObject):
     recent_files_changed = Signal(list)  # list[Path]
+    analysis_requested = Signal(object)  # Path of the video, just before its job is queued
     analysis_started = Signal(object)  # JobInfo
+    analysis_stopped = Signal()  # an analysis of ours failed or was cancelled
     document_loaded = Signal()
 
     def __init__(
@@ -58,11 +55,12 @@ class FileController(QObject):
         self._settings = settings
         self._dialog_parent = dialog_parent
         self._jobs: dict[int, Path] = {}  # our analysis/open jobs -> the path they open
+        self._analyses: set[int] = set()  # which of them analyse a video
         self._claim = OpenProjectClaim()
         document.path_changed.connect(self._on_path_changed)
         worker.job_finished.connect(self._on_job_finished)
-        worker.job_failed.connect(lambda job, _m: self._jobs.pop(job.job_id, None))
-        worker.job_cancelled.connect(lambda job: self._jobs.pop(job.job_id, None))
+        worker.job_failed.connect(lambda job, _m: self._forget_job(job))
+        worker.job_cancelled.connect(self._forget_job)
 
     # -- opening --------------------------------------------------------------------------
 
@@ -85,6 +83,7 @@ class FileController(QObject):
             job = self._worker.submit(OpenProjectRequest(path.resolve()))
         else:
             settings = self._settings()
+            self.analysis_requested.emit(path.resolve())
             job = self._worker.submit(
                 AnalysisRequest(
                     video_path=path.resolve(),
@@ -92,6 +91,7 @@ class FileController(QObject):
                     default_mask_margin=settings.default_mask_margin,
                 )
             )
+            self._analyses.add(job.job_id)
             self.analysis_started.emit(job)
         self._jobs[job.job_id] = path.resolve()
         return job
@@ -179,7 +179,14 @@ class FileController(QObject):
     def _remember(self, path: Path) -> None:
         self.recent_files_changed.emit(self._store.add_recent_file(path))
 
+    def _forget_job(self, job: JobInfo) -> None:
+        self._jobs.pop(job.job_id, None)
+        if job.job_id in self._analyses:
+            self._analyses.discard(job.job_id)
+            self.analysis_stopped.emit()
+
     def _on_job_finished(self, job: JobInfo, result: object) -> None:
+        self._analyses.discard(job.job_id)
         path = self._jobs.pop(job.job_id, None)
         if path is None:
             return

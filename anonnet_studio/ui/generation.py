@@ -56,6 +56,10 @@ class GenerationController(QObject):
             return False, CHECKING
         return availability_text(self._missing)
 
+    def models_missing(self) -> bool:
+        """The worker checked, and synthetic-stage models are missing."""
+        return bool(self._missing)
+
     def refresh_availability(self) -> None:
         """Ask the worker which synthetic-stage models are installed (after start-up and
         whenever the model folder changes)."""

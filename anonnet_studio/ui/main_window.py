@@ -20,7 +20,9 @@ from anonnet_studio.ui.correction.regions_panel import RegionsPanel
 from anonnet_studio.ui.correction.review_panel import ReviewPanel
 from anonnet_studio.ui.dialogs.export_dialog import ExportDialog, open_folder
 from anonnet_studio.ui.dialogs.messages import Answer, DialogMessenger
+from anonnet_studio.ui.dialogs.models_dialog import ModelsDialog
 from anonnet_studio.ui.dialogs.settings_dialog import SettingsDialog
+from anonnet_studio.ui.dialogs.shortcuts_dialog import ShortcutsDialog, shortcut_entries
 from anonnet_studio.ui.document import ProjectDocument
 from anonnet_studio.ui.editor_state import EditorState
 from anonnet_studio.ui.file_controller import FileController, is_openable
@@ -31,11 +33,22 @@ from anonnet_studio.ui.preview.frame_source import PreviewFrameSource
 from anonnet_studio.ui.preview.panel import PreviewPanel
 from anonnet_studio.ui.preview.playback import PlaybackController, make_clock
 from anonnet_studio.ui.settings import EditorSettings
+from anonnet_studio.ui.thumbnails import ThumbnailFiller
 from anonnet_studio.ui.timeline.panel import TimelinePanel
-from anonnet_studio.workers.requests import ConfigureRequest
+from anonnet_studio.workers.requests import ConfigureRequest, JobKind
 from anonnet_studio.workers.results import JobInfo
 
 APP_TITLE = "AnonNET Studio"
+GETTING_STARTED = (
+    "1. Open a video (File ▸ Open, or drop it on the window): the analysis starts by itself "
+    "and finds every person.\n"
+    "2. Pick a person in the gallery or the timeline and choose how they are hidden, or "
+    "keep them visible.\n"
+    "3. Check the preview (Space plays, J/K/L shuttle) and the Review panel.\n"
+    "4. Export (Ctrl+E): every exported frame is checked for faces, and an audit report "
+    "is written next to the video.\n"
+    "Help ▸ Keyboard shortcuts (F1) lists every key."
+)
 
 
 class MainWindow(QMainWindow):
@@ -70,6 +83,7 @@ class MainWindow(QMainWindow):
         self.corrections = CorrectionController(
             self.document, self.state, self.worker, context.rng, self
         )
+        self.thumbnails = ThumbnailFiller(self.document, self.worker, self)
         # views
         self.preview = PreviewPanel(self.document, self.state, self.frames, self.playback, self)
         self.timeline = TimelinePanel(self.document, self.state, self)
@@ -87,12 +101,15 @@ class MainWindow(QMainWindow):
         self.job_status = JobStatusWidget(self.worker, self)
         self.statusBar().addPermanentWidget(self.job_status)
         self.export_dialog: ExportDialog | None = None
+        self.shortcuts_dialog: ShortcutsDialog | None = None
+        self.models_dialog: ModelsDialog | None = None
 
         self.actions_ = EditorActions(self, self.document.undo_stack)
         self.actions_.build_menus()
         self.addToolBar(self.actions_.build_toolbar())
         self.correction_actions = CorrectionActions(self)
         self.correction_actions.build_menu()
+        self.actions_.build_help_menu()
         self.correction_menus = CorrectionMenus(self.document, self.state, self.corrections, self)
         self.timeline.view.menu_extender = self.correction_menus.extend
         self._connect()
@@ -112,6 +129,7 @@ class MainWindow(QMainWindow):
         a.close_project.triggered.connect(self.files.close_project)
         a.quit.triggered.connect(self.close)
         a.settings.triggered.connect(self.show_settings_dialog)
+        a.models.triggered.connect(self.show_models_dialog)
         a.generate_all.triggered.connect(self.generation.generate_all)
         a.zoom_fit.triggered.connect(self.timeline.view.fit_all)
         a.zoom_in.triggered.connect(lambda: self.timeline.view.zoom_by(1.25))
@@ -127,6 +145,10 @@ class MainWindow(QMainWindow):
         a.first_frame.triggered.connect(lambda: state.set_frame(0))
         a.last_frame.triggered.connect(lambda: state.set_frame(state.frame_count - 1))
         a.cancel_job.triggered.connect(self.job_status.cancel_current)
+        a.shortcuts.triggered.connect(self.show_shortcuts)
+        a.getting_started.triggered.connect(
+            lambda: self.messenger.info("Getting started", GETTING_STARTED)
+        )
 
         self.document.project_replaced.connect(self._on_project_replaced)
         self.document.modified_changed.connect(lambda _m: self._update_title())
@@ -140,6 +162,8 @@ class MainWindow(QMainWindow):
             self.identities.editor.set_generation_available
         )
         self.generation.availability_changed.connect(a.set_generation_available)
+        self.generation.availability_changed.connect(lambda *_: self._show_model_state())
+        self.preview.models_requested.connect(self.show_models_dialog)
         self.identities.editor.generation.candidate_chosen.connect(self.generation.choose_candidate)
         self.worker.job_failed.connect(self._on_job_failed)
         self.correction_actions.bind(
@@ -150,6 +174,8 @@ class MainWindow(QMainWindow):
             lambda m: self.messenger.info("The face was lost before the shot ended", m)
         )
         self.autosave.failed.connect(lambda m: self.statusBar().showMessage(m, 10_000))
+        self.files.analysis_requested.connect(self.preview.show_analysing)
+        self.files.analysis_stopped.connect(self.preview.stop_analysing)
 
     def _add_dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -171,11 +197,22 @@ class MainWindow(QMainWindow):
         self.playback.set_source(Path(project.source.path) if project else None)
         self._update_title()
 
+    def _show_model_state(self) -> None:
+        """Synthetic people are shown blurred while their models are missing: say so on the
+        preview, the lanes and the gallery."""
+        missing = self.generation.models_missing()
+        self.preview.set_synthetic_unavailable(missing)
+        self.timeline.set_synthetic_unavailable(missing)
+        self.identities.model.set_synthetic_unavailable(missing)
+
     def _update_title(self) -> None:
         self.setWindowTitle(f"{self.document.display_name()}[*] — {APP_TITLE}")
         self.setWindowModified(self.document.is_modified())
 
     def _on_job_failed(self, job: JobInfo, message: str) -> None:
+        if job.kind is JobKind.THUMBNAIL:  # a missing picture is no reason for a dialog
+            self.statusBar().showMessage(f"{job.description} failed: {message}", 10_000)
+            return
         self.messenger.error(f"{job.description} failed", message)
 
     # -- dialogs --------------------------------------------------------------------------
@@ -191,6 +228,21 @@ class MainWindow(QMainWindow):
         self.export_dialog.show()
         self.export_dialog.raise_()
         return self.export_dialog
+
+    def show_models_dialog(self) -> ModelsDialog:
+        if self.models_dialog is None or not self.models_dialog.downloading:
+            self.models_dialog = ModelsDialog(self.worker, self.messenger, self)
+            self.models_dialog.models_changed.connect(self.generation.refresh_availability)
+        self.models_dialog.show()
+        self.models_dialog.raise_()
+        return self.models_dialog
+
+    def show_shortcuts(self) -> ShortcutsDialog:
+        dialog = ShortcutsDialog(shortcut_entries(self), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        self.shortcuts_dialog = dialog
+        return dialog
 
     def show_settings_dialog(self) -> None:
         dialog = SettingsDialog(self.settings, self)

@@ -8,8 +8,8 @@ from collections.abc import Callable
 import numpy as np
 
 from anonnet_studio.core.progress import CancelToken, Progress, ProgressCallback, check_cancel
-from anonnet_studio.workers.requests import PropagationRequest
-from anonnet_studio.workers.results import PropagationDone
+from anonnet_studio.workers.requests import PropagationRequest, ThumbnailRequest
+from anonnet_studio.workers.results import PropagationDone, ThumbnailDone
 from anonnet_studio.workers.services import ComputeServices
 
 
@@ -61,5 +61,21 @@ def propagate(
     )
 
 
+def thumbnail(
+    request: ThumbnailRequest,
+    services: ComputeServices,
+    on_progress: ProgressCallback,
+    cancel: CancelToken,
+) -> ThumbnailDone:
+    from anonnet_studio.core.analysis.thumbnails import face_thumbnail
+
+    check_cancel(cancel)
+    frame = services.reader(request.video_path).frame_at(request.frame_index)
+    return ThumbnailDone(request.identity_id, face_thumbnail(frame, np.asarray(request.box)))
+
+
 # Merged into the worker's handler table (handlers.py).
-CORRECTION_HANDLERS: dict[type, Callable[..., object]] = {PropagationRequest: propagate}
+CORRECTION_HANDLERS: dict[type, Callable[..., object]] = {
+    PropagationRequest: propagate,
+    ThumbnailRequest: thumbnail,
+}

@@ -23,6 +23,7 @@ from anonnet_studio.project.backends import choice_for_project
 from anonnet_studio.project.synthetic_faces import GeneratedFace
 from anonnet_studio.workers.batch_jobs import BATCH_HANDLERS
 from anonnet_studio.workers.correction_jobs import CORRECTION_HANDLERS
+from anonnet_studio.workers.model_jobs import MODEL_HANDLERS
 from anonnet_studio.workers.requests import (
     AnalysisRequest,
     ConfigureRequest,
@@ -294,6 +295,7 @@ _HANDLERS: dict[type, Handler] = {
     GenerationRequest: generate,
     ExportRequest: export,
     **CORRECTION_HANDLERS,
+    **MODEL_HANDLERS,
     **VOICE_HANDLERS,
     **BATCH_HANDLERS,
 }

@@ -40,6 +40,9 @@ class JobKind(StrEnum):
     MODEL_STATUS = "models"
     WARM_UP = "warm-up"
     PROPAGATION = "propagation"  # handled in correction_jobs.py
+    THUMBNAIL = "thumbnail"  # handled in correction_jobs.py
+    MODEL_LIST = "model-list"  # handled in model_jobs.py
+    MODEL_DOWNLOAD = "model-download"  # handled in model_jobs.py
     VOICE_PREVIEW = "voice-preview"  # handled in voice_jobs.py
 
 
@@ -228,6 +231,46 @@ class PropagationRequest:
         return f"Following {what} from frame {self.seed_frame}"
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class ThumbnailRequest:
+    """A gallery picture of a person who has none (e.g. one made by a split): the face in
+    `box` at `frame_index` of the source video."""
+
+    kind: ClassVar[JobKind] = JobKind.THUMBNAIL
+    video_path: Path
+    identity_id: str
+    frame_index: int
+    box: np.ndarray  # (4,) full-frame pixels, frozen
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "box", frozen_array(np.asarray(self.box, np.float32)))
+
+    def describe(self) -> str:
+        return f"Making a thumbnail of {self.identity_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class ModelListRequest:
+    """Every model of the manifest: whether it is installed, where, and where it is looked
+    for (the Models dialog)."""
+
+    kind: ClassVar[JobKind] = JobKind.MODEL_LIST
+
+    def describe(self) -> str:
+        return "Listing models"
+
+
+@dataclass(frozen=True, slots=True)
+class ModelDownloadRequest:
+    """Download these models through the model manager (the user accepted their licences)."""
+
+    kind: ClassVar[JobKind] = JobKind.MODEL_DOWNLOAD
+    names: tuple[str, ...]
+
+    def describe(self) -> str:
+        return "Downloading " + ", ".join(self.names)
+
+
 @dataclass(frozen=True, slots=True)
 class VoicePreviewRequest:
     """Disguise a few seconds of the voice around `center_s` with `settings` (frozen)."""
@@ -272,6 +315,9 @@ JobRequest = (
     | GenerationRequest
     | ExportRequest
     | PropagationRequest
+    | ThumbnailRequest
+    | ModelListRequest
+    | ModelDownloadRequest
     | VoicePreviewRequest
     | BatchExportRequest
 )

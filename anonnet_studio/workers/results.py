@@ -125,6 +125,39 @@ class VoicePreviewDone:
     method: str
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class ThumbnailDone:
+    identity_id: str
+    thumbnail: np.ndarray  # RGB uint8
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRow:
+    """One model as the Models dialog lists it."""
+
+    name: str
+    purpose: str
+    licence: str
+    non_commercial: bool
+    size: int | None  # bytes of all its files; None when the manifest leaves one open
+    installed: bool
+    location: str  # the folder it loads from ("" when missing)
+    looked_in: tuple[str, ...]  # every folder searched, in order
+    downloadable: bool  # a download can fetch it (not embedded, not offline)
+    synthetic: bool  # needed for synthetic faces
+
+
+@dataclass(frozen=True, slots=True)
+class ModelList:
+    rows: tuple[ModelRow, ...]
+    offline: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ModelsDownloaded:
+    names: tuple[str, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class BatchExportDone:
     out_dir: Path

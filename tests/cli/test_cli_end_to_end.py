@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import av
@@ -39,11 +40,19 @@ def short_clip_with_audio(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_variant(fixture_video("lp_d19.mp4"), folder / "d19_short.mp4", max_frames=60)
 
 
-def test_analyze_writes_project_and_summary(two_people_clip: Path, tmp_path: Path) -> None:
+def test_analyze_writes_project_and_summary(
+    two_people_clip: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     project = tmp_path / "p.anonproj"
     summary_path = tmp_path / "summary.json"
     assert main(["analyze", str(two_people_clip), "-o", str(project), "--json",
-                 str(summary_path), "-q"]) == 0  # fmt: skip
+                 str(summary_path)]) == 0  # fmt: skip
+    # Progress without a terminal (capsys is none): a few lines per stage, bytes in MB.
+    lines = capsys.readouterr().err.splitlines()
+    stages = Counter(line.split(": ", 1)[0] for line in lines if ": " in line)
+    assert stages["Analysing frames"] and max(stages.values()) <= 12, lines
+    assert "\r" not in "".join(lines) and "it/s" not in "".join(lines)
+    assert any(line.startswith("Fingerprinting video: 100%") and "MB)" in line for line in lines)
     summary = json.loads(summary_path.read_text())
     assert summary["scenes"] == [
         {"start_frame": 0, "end_frame": CLIP_FRAMES},
@@ -59,17 +68,31 @@ def test_analyze_writes_project_and_summary(two_people_clip: Path, tmp_path: Pat
 def test_anonymize_keeps_one_person_and_writes_a_passing_report(
     two_people_clip: Path, tmp_path: Path
 ) -> None:
-    out = tmp_path / "out.mp4"
+    out, project = tmp_path / "out.mp4", tmp_path / "p.anonproj"
     report = tmp_path / "report.json"
     code = main(["anonymize", str(two_people_clip), "-o", str(out), "--keep", "P2",
-                 "--method", "pixelate", "--report", str(report), "-q"])  # fmt: skip
+                 "--method", "pixelate", "--report", str(report), "--project", str(project),
+                 "-q"])  # fmt: skip
     assert code == 0
     data = json.loads(report.read_text())
     assert data["verdict"] == "PASS"
     methods = {p["id"]: p["method"] for p in data["identities"]}
     assert methods == {"P1": "pixelate", "P2": "keep"}
+    assert data["summary"].startswith("2 people found; 1 hidden by pixelation, 1 kept visible;")
     assert probe(out).video.frame_count == 2 * CLIP_FRAMES
-    assert report.with_suffix(".html").is_file()
+    # Shareable: the file names, and no folder of the source or of the outputs.
+    text = report.read_text() + report.with_suffix(".html").read_text()
+    assert two_people_clip.name in text and out.name in text
+    folders = {*tmp_path.parts, *two_people_clip.parent.parts} - {"/"}
+    assert [part for part in folders if part in text] == []
+
+    # --report-paths (internal use) names them in full, in both files.
+    internal = tmp_path / "internal.json"
+    assert main(["export", str(project), "-o", str(tmp_path / "again.mp4"), "--report",
+                 str(internal), "--report-paths", "--offline", "-q"]) == 0  # fmt: skip
+    for written in (internal, internal.with_suffix(".html")):
+        assert str(two_people_clip) in written.read_text()
+        assert str(tmp_path / "again.mp4") in written.read_text()
 
 
 def test_anonymize_keeps_audio_and_strips_metadata(

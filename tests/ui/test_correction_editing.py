@@ -37,6 +37,13 @@ def _ready_window(qtbot, worker, store, tmp_path, **kwargs):
     return window
 
 
+def _go_to(qtbot, window, frame: int) -> None:
+    """Move the playhead and wait for that frame's picture, as a user would before
+    drawing on it (boxes belong to the picture shown)."""
+    window.state.set_frame(frame)
+    qtbot.waitUntil(lambda: window.preview.shown_frame == frame, timeout=30_000)
+
+
 def _point(canvas, x: float, y: float) -> QPoint:
     return canvas.video_to_widget(x, y, panel=1).toPoint()
 
@@ -45,7 +52,7 @@ def test_dragging_a_box_makes_a_keyframe_and_undo_restores_it(qtbot, worker, sto
     window = _ready_window(qtbot, worker, store, tmp_path)
     project, canvas = window.document.project, window.preview.canvas
     frame = 30
-    window.state.set_frame(frame)
+    _go_to(qtbot, window, frame)
     track = project.tracks[1]  # P1 in shot 0
     old = track.box_at(frame).copy()
     centre = ((old[0] + old[2]) / 2, (old[1] + old[3]) / 2)
@@ -71,7 +78,7 @@ def test_dragging_a_box_makes_a_keyframe_and_undo_restores_it(qtbot, worker, sto
 def test_a_zero_size_box_is_refused_with_a_message(qtbot, worker, store, tmp_path):
     window = _ready_window(qtbot, worker, store, tmp_path)
     canvas = window.preview.canvas
-    window.state.set_frame(10)
+    _go_to(qtbot, window, 10)
     tracks_before = dict(window.document.project.tracks)
     window.correction_actions.add_face.trigger()
     _drag(canvas, _point(canvas, 20, 40), _point(canvas, 200, 40))  # a line, no height
@@ -84,7 +91,7 @@ def test_a_name_tag_region_is_drawn_redacted_over_its_range_and_exported(
 ):
     window = _ready_window(qtbot, worker, store, tmp_path)
     project, canvas = window.document.project, window.preview.canvas
-    window.state.set_frame(100)
+    _go_to(qtbot, window, 100)
     window.correction_actions.add_region.trigger()
     _drag(canvas, _point(canvas, 40, 380), _point(canvas, 300, 450))
     (region,) = project.regions
@@ -122,7 +129,7 @@ def test_a_name_tag_region_is_drawn_redacted_over_its_range_and_exported(
 
 def test_tracking_a_region_runs_on_the_worker_and_can_be_cancelled(qtbot, worker, store, tmp_path):
     window = _ready_window(qtbot, worker, store, tmp_path)
-    window.state.set_frame(120)
+    _go_to(qtbot, window, 120)
     region_id = window.corrections.add_region(120, (150, 100, 330, 300))
     with qtbot.waitSignal(window.corrections.propagation_finished, timeout=TIMEOUT_MS):
         window.correction_actions.follow.trigger()
@@ -170,7 +177,7 @@ def test_the_timeline_menu_trims_deletes_keeps_and_reassigns_faces(qtbot, worker
     window = _ready_window(qtbot, worker, store, tmp_path)
     project, view = window.document.project, window.timeline.view
     track = project.tracks[3]  # P1 in shot 1, frames 72..215
-    window.state.set_frame(100)
+    _go_to(qtbot, window, 100)
 
     def run(track_id: int, text: str) -> None:
         menu = view.track_menu(track_id)
@@ -179,7 +186,7 @@ def test_the_timeline_menu_trims_deletes_keeps_and_reassigns_faces(qtbot, worker
 
     run(3, "Trim the start")
     assert project.tracks[3].start_frame == 100 and project.tracks[3].end_frame == track.end_frame
-    window.state.set_frame(200)
+    _go_to(qtbot, window, 200)
     run(3, "Trim the end")
     assert project.tracks[3].end_frame == 201
     window.correction_menus.ask_range = lambda low, high, first, last: (150, 159)

@@ -83,7 +83,7 @@ def test_a_missed_face_drawn_once_is_covered_in_every_frame_of_its_shot(
     # 1. Pause on a frame of the second shot, where the man was missed.
     seed = 70
     window.state.set_frame(seed)
-    qtbot.waitUntil(lambda: bool(canvas.image_targets()), timeout=30_000)
+    qtbot.waitUntil(lambda: window.preview.shown_frame == seed, timeout=30_000)
     (face,) = vision.detector.detect(next(_frames(clip, seed, seed + 1)))
     x0, y0, x1, y1 = (float(v) for v in face.box)
     pad_x, pad_y = 0.15 * (x1 - x0), 0.2 * (y1 - y0)  # a user draws loosely around it

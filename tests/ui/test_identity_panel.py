@@ -181,3 +181,32 @@ def test_regenerate_is_disabled_with_the_missing_model_named(qtbot, document, st
     panel.editor.set_generation_available(False, "needs realistic-vision-v5")
     button = panel.editor.generation.regenerate
     assert not button.isEnabled() and "realistic-vision-v5" in button.toolTip()
+
+
+def test_with_nobody_selected_the_editor_shows_no_method_and_no_seed(qtbot, document, state):
+    panel = _panel(qtbot, document, state, select="P1")  # P1: synthetic, with a seed
+    editor = panel.editor
+    seed = document.project.identity("P1").generation.seed
+    assert editor.method.currentText() == "Synthetic face"
+    assert editor.generation.seed.text() == str(seed)
+    state.select_identity(None)
+    assert not editor.method.isEnabled() and editor.method.currentText() == ""
+    assert not editor.hidden.isChecked()
+    assert not editor.generation.isEnabled()
+    assert editor.generation.seed.text() == "" and editor.generation.steps.text() == ""
+    state.select_identity("P1")  # the same values come back for the same person
+    assert editor.generation.seed.text() == str(seed)
+    assert editor.method.currentText() == "Synthetic face"
+
+
+def test_a_kept_person_shows_keep_as_their_method(qtbot, document, state):
+    panel = _panel(qtbot, document, state, select="P2")
+    editor = panel.editor
+    assert editor.method.currentText() == "Blur" and editor.method.isEnabled()
+    editor.hidden.click()  # keep P2 visible
+    assert document.project.identity("P2").hidden is False
+    assert editor.method.currentText() == "Keep (no change)"
+    assert not editor.method.isEnabled()
+    assert "Anonymize this person" in editor.method.toolTip()
+    editor.hidden.click()  # hidden again: the stored method is back
+    assert editor.method.currentText() == "Blur" and editor.method.isEnabled()

@@ -89,7 +89,7 @@ def _export(qtbot, window: MainWindow, output: Path) -> tuple[Any, dict[str, Any
     with qtbot.waitSignal(dialog.export_finished, timeout=TIMEOUT_MS):
         dialog.export_button.click()
     done = dialog.outcome
-    assert done is not None, dialog.status.text()
+    assert done is not None, dialog.result_view.toPlainText()
     source = probe(Path(window.document.project.source.path))
     result = probe(output)
     assert result.video.frame_count == source.video.frame_count == CLIP_FRAMES

@@ -8,6 +8,7 @@ from PySide6.QtGui import QWheelEvent
 from anonnet_studio.ui.timeline.items import LeakMarkerItem, ShotItem, SpanItem
 from anonnet_studio.ui.timeline.panel import TimelinePanel
 from anonnet_studio.ui.timeline.scene import SHOT_TOP, frame_runs
+from tests.project.factories import make_demo_project
 
 
 def _panel(qtbot, document, state) -> TimelinePanel:
@@ -120,3 +121,30 @@ def test_zoom_out_is_limited_and_fit_shows_the_whole_video(qtbot, document, stat
     assert view.mapFromScene(QPointF(frames, 0)).x() <= view.viewport().width()
     view.zoom_by(1e6)
     assert view.pixels_per_frame == 48.0
+
+
+def test_double_clicking_a_span_jumps_to_its_first_frame(qtbot, document, state):
+    panel = _panel(qtbot, document, state)
+    view = panel.view
+    view.zoom_by(4.0)  # a few pixels per frame, so one frame off is visible
+    track = document.project.tracks[3]
+    span = next(s for s in _items(panel, SpanItem) if s.track_id == 3)
+    middle = span.rect().center()
+    view.centerOn(middle)
+    pos = view.mapFromScene(middle)
+    qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    assert state.frame == track.start_frame
+
+
+def test_selecting_a_person_scrolls_their_lane_into_view(qtbot, state, document):
+    document.set_project(make_demo_project(tracks=tuple((n, 0, 0, 200) for n in range(1, 9))))
+    panel = _panel(qtbot, document, state)
+    panel.resize(900, 200)  # room for two or three lanes
+    qtbot.waitUntil(lambda: panel.view.viewport().height() < 200)
+    view, last = panel.view, document.project.identities[-1].id
+    assert not view.lane_is_visible(last)
+    state.select_identity(last)
+    assert view.lane_is_visible(last)
+    first = document.project.identities[0].id
+    state.select_identity(first)
+    assert view.lane_is_visible(first)

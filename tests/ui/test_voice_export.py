@@ -48,4 +48,4 @@ def test_editor_export_disguises_the_voice_and_mutes_a_range(qtbot, worker, stor
     assert track["samples_source"] == track["samples_output"] == before.shape[1]
     html = result.report_paths[1].read_text(encoding="utf-8")
     assert "<h2>Voice</h2>" in html and "1-2 mute" in html
-    assert "Voice: mcadams, DISGUISED" in dialog.status.text()
+    assert "Voice: mcadams, DISGUISED" in dialog.result_view.toPlainText()  # the outcome box

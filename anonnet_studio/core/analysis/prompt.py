@@ -6,8 +6,9 @@ expression``. Empty attributes are left out; race is title-cased, gender lower-c
 The text is English, because users read it and CLIP was trained on English captions: "a"
 becomes "an" before a vowel sound ("an adult", "an Asian woman", "an angry expression"),
 and the expression classes that are nouns read as adjectives ("a mildly surprised
-expression"). The attribute slots keep the classifier's labels ("surprise"); only the
-prompt text changes, and the parser maps the adjectives back.
+expression"). Under 18 the gender reads "boy"/"girl" ("a toddler girl", not "a toddler
+woman"). The attribute slots keep the classifier's labels ("surprise", "woman"); only the
+prompt text changes, and the parser maps the words back.
 """
 
 from __future__ import annotations
@@ -46,6 +47,10 @@ _EXPRESSION_ADJECTIVES: dict[str, str] = {
     "disgust": "disgusted",
 }
 _EXPRESSION_LABELS = {adjective: label for label, adjective in _EXPRESSION_ADJECTIVES.items()}
+# Age groups under 18, for which the gender classes read as a child's.
+_YOUNG_AGE_GROUPS = frozenset(label for upper, label in AGE_GROUPS if upper <= 18)
+_YOUNG_GENDER_WORDS = {"man": "boy", "woman": "girl"}
+_GENDER_LABELS = {word: label for label, word in _YOUNG_GENDER_WORDS.items()}
 # Words spelled with a vowel but said with a consonant ("a European"), and the reverse
 # ("an honest"): the usual exceptions for race names and adjectives users type.
 _CONSONANT_SOUND_STARTS = ("eu", "uni", "use", "usu", "ur", "one", "once")
@@ -85,10 +90,13 @@ def build_prompt(
         value = (value or "").strip()
         return "" if value.lower() in ("", "unknown") else value
 
+    gender_word = clean(gender).lower()
+    if clean(age_group).lower() in _YOUNG_AGE_GROUPS:
+        gender_word = _YOUNG_GENDER_WORDS.get(gender_word, gender_word)
     words = [
         clean(age_group),
         clean(race).title(),
-        clean(gender).lower(),
+        gender_word,
     ]
     subject = " ".join(word for word in words if word) or "person"
     prompt = f"{_PREFIX} {indefinite_article(subject)} {subject}"
@@ -148,9 +156,9 @@ def parse_prompt(prompt: str) -> PromptSlots | None:
             break
     gender = None
     words = subject.split()
-    if words and words[-1].lower() in (*GENDERS, "person"):
+    if words and words[-1].lower() in (*GENDERS, *_GENDER_LABELS, "person"):
         last = words.pop().lower()
-        gender = None if last == "person" else last
+        gender = None if last == "person" else _GENDER_LABELS.get(last, last)
     race = " ".join(words).title() or None
     expression = match.group("expression")
     return PromptSlots(age, race, gender, _expression_slot(expression) if expression else None)

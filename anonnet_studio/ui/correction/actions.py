@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu
 
+from anonnet_studio.ui.actions import NO_PROJECT_REASON, set_enabled_with_reason
 from anonnet_studio.ui.correction.controller import CorrectionController
 from anonnet_studio.ui.correction.review_panel import ReviewPanel
 from anonnet_studio.ui.document import ProjectDocument
@@ -39,6 +40,7 @@ class CorrectionActions:
 
     def build_menu(self) -> QMenu:
         menu = self._window.menuBar().addMenu("&Correct")
+        menu.setToolTipsVisible(True)  # disabled actions explain why
         for number, action in enumerate(self.all):
             if number in (2, 7):
                 menu.addSeparator()
@@ -120,7 +122,7 @@ class CorrectionActions:
 
     def set_project_open(self, is_open: bool) -> None:
         for action in self.all:
-            action.setEnabled(is_open)
+            set_enabled_with_reason(action, is_open, NO_PROJECT_REASON)
 
     def _action(self, text: str, shortcut: str) -> QAction:
         action = QAction(text, self._window)

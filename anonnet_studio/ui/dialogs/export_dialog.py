@@ -3,6 +3,8 @@ runs the export on the worker with progress and cancel, then offers the folder."
 
 from __future__ import annotations
 
+import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QSpinBox,
@@ -49,9 +52,18 @@ def default_output_path(project: Project) -> Path:
     return source.with_name(f"{source.stem}.anonymized.mp4")
 
 
+RESULT_LINES = 6  # the outcome box's height: longer outcomes scroll inside it
+
+
 def open_folder(path: Path) -> None:
-    """Show the folder in the system file manager."""
-    QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+    """Show the folder in the system file manager; OSError (with the reason, when it can
+    be told) if nothing could show it."""
+    if QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))):
+        return
+    hint = ""
+    if sys.platform.startswith("linux") and shutil.which("xdg-open") is None:
+        hint = " xdg-open was not found (install the xdg-utils package)."
+    raise OSError(f"No file manager could be started to show the folder.{hint}")
 
 
 def apply_method_default(project: Project, method: str) -> None:
@@ -137,9 +149,19 @@ class ExportDialog(QDialog):
         self.progress.setRange(0, 100)
         self.progress.setValue(0)
         layout.addWidget(self.progress)
-        self.status = QLabel("Ready to export.", self)
+        self.status = QLabel("Ready to export.", self)  # set through _set_status
         self.status.setWordWrap(True)
         layout.addWidget(self.status)
+        # The outcome gets a box of its own with a fixed height: a long text in the status
+        # label squashed the fields above it (a wrapped label does not grow the dialog).
+        self.result_view = QPlainTextEdit(self)
+        self.result_view.setObjectName("ExportResult")
+        self.result_view.setReadOnly(True)
+        self.result_view.setFixedHeight(
+            self.result_view.fontMetrics().lineSpacing() * RESULT_LINES + 12
+        )
+        self.result_view.hide()
+        layout.addWidget(self.result_view)
 
         buttons = QHBoxLayout()
         buttons.addStretch(1)
@@ -187,20 +209,22 @@ class ExportDialog(QDialog):
     def start_export(self) -> None:
         request = self.build_request()
         if request is None:
-            self.status.setText("Choose an output file first.")
+            self._set_status("Choose an output file first.")
             return
         if Path(request.project.source.path).resolve() == request.output_path:
-            self.status.setText("The output cannot replace the source video.")
+            self._set_status("The output cannot replace the source video.")
             return
         self.outcome = None
         self._job = self._worker.submit(request)
         self._set_running(True)
-        self.status.setText(f"Exporting to {request.output_path} …")
+        self.result_view.hide()
+        self._set_status(f"Exporting to {request.output_path.name} …")
+        self.status.setToolTip(str(request.output_path))
 
     def cancel_export(self) -> None:
         if self._job is not None:
             self._worker.cancel(self._job.job_id)
-            self.status.setText("Cancelling…")
+            self._set_status("Cancelling…")
 
     # -- worker messages ------------------------------------------------------------------
 
@@ -214,7 +238,7 @@ class ExportDialog(QDialog):
             else:
                 self.progress.setRange(0, 100)
                 self.progress.setValue(round(progress.percent))
-            self.status.setText(progress.describe())
+            self._set_status(progress.describe())
 
     def _on_finished(self, job: JobInfo, result: object) -> None:
         if not self._is_mine(job) or not isinstance(result, ExportDone):
@@ -231,7 +255,8 @@ class ExportDialog(QDialog):
         lines += voice_summary(result.voice)
         if result.report_paths:
             lines.append("Report: " + ", ".join(p.name for p in result.report_paths))
-        self.status.setText("\n".join(lines))
+        self._set_status("Export finished.")
+        self._show_result(lines)
         self._document.set_leak_frames(list(result.leak_frames))
         self._record_generated(result)
         project = self._document.project
@@ -239,7 +264,37 @@ class ExportDialog(QDialog):
             project.analysis["last_export"] = dict(result.last_export)
         self.export_finished.emit(result)
         if self.open_when_done.isChecked():
-            self._open_folder(result.output.parent)
+            self._open_output_folder(result.output.parent)
+
+    def _open_output_folder(self, folder: Path) -> None:
+        try:
+            self._open_folder(folder)
+        except OSError as exc:  # said where the user looks, not only on a console
+            message = f"Could not open the folder: {exc}"
+            self._set_status(f"Export finished. {message}")
+            self.result_view.appendPlainText(f"{message}\nThe files are in {folder}")
+
+    def _show_result(self, lines: list[str]) -> None:
+        self.result_view.setPlainText("\n".join(lines))
+        self.result_view.show()
+        self._grow_to_fit()
+
+    def _set_status(self, text: str) -> None:
+        self.status.setText(text)
+        self._grow_to_fit()
+
+    def _grow_to_fit(self) -> None:
+        """Grow (never shrink) to the height the layout prefers at this width: a dialog at
+        its minimum height squeezes every field to its minimum to make room for text."""
+        layout = self.layout()
+        if layout is None:
+            return
+        layout.activate()
+        wanted = layout.totalSizeHint().height()
+        if layout.hasHeightForWidth():
+            wanted = max(wanted, layout.totalHeightForWidth(self.width()))
+        if wanted > self.height():
+            self.resize(self.width(), wanted)
 
     def _record_generated(self, result: ExportDone) -> None:
         """The faces the export generated become one undo step in the live document, so
@@ -255,14 +310,15 @@ class ExportDialog(QDialog):
             self._set_running(False)
             self.progress.setRange(0, 100)
             self.progress.setValue(0)
-            self.status.setText(f"Export failed: {message}")
+            self._set_status("Export failed.")
+            self._show_result([message])
 
     def _on_cancelled(self, job: JobInfo) -> None:
         if self._is_mine(job):
             self._set_running(False)
             self.progress.setRange(0, 100)
             self.progress.setValue(0)
-            self.status.setText("Export cancelled; no file was written.")
+            self._set_status("Export cancelled; no file was written.")
 
     def _set_running(self, running: bool) -> None:
         if not running:

@@ -12,11 +12,13 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QSlider,
     QVBoxLayout,
     QWidget,
 )
 
+from anonnet_studio.project.attention import attention_reason, can_mark_checked
 from anonnet_studio.project.schema import Identity, Method
 from anonnet_studio.ui.document import ProjectDocument
 from anonnet_studio.ui.editor_state import EditorState
@@ -67,10 +69,16 @@ class IdentityEditor(QWidget):
         names.addWidget(self.summary)
         header.addLayout(names, 1)
         layout.addLayout(header)
+        attention_row = QHBoxLayout()
         self.attention = QLabel(self)
         self.attention.setObjectName("Attention")
         self.attention.setWordWrap(True)
-        layout.addWidget(self.attention)
+        attention_row.addWidget(self.attention, 1)
+        self.mark_checked = QPushButton("Mark checked", self)
+        self.mark_checked.setToolTip("I looked: this is one person and is hidden as it should be")
+        self.mark_checked.clicked.connect(lambda: self._edit("needs_attention", False))
+        attention_row.addWidget(self.mark_checked)
+        layout.addLayout(attention_row)
 
         form = QFormLayout()
         self.hidden = QCheckBox("Anonymize this person", self)
@@ -132,10 +140,7 @@ class IdentityEditor(QWidget):
         self.attributes.show_identity(identity)
         self.generation.show_identity(project, identity)
         if identity is None or project is None:
-            self.name.setText("")
-            self.thumbnail.clear()
-            self.attention.hide()
-            self.summary.setText("Select a person in the gallery or the timeline.")
+            self._show_nobody()
             return
         self.name.setText(identity.name)
         if identity.thumbnail is not None:
@@ -147,18 +152,43 @@ class IdentityEditor(QWidget):
             f"{identity.id} · {len(tracks)} track(s) in shot(s) {', '.join(map(str, shots))} · "
             f"{frames} frames on screen"
         )
-        self.attention.setVisible(identity.needs_attention)
-        self.attention.setText(
-            "Needs attention: split off from another person, or its synthetic face is still "
-            "recognisable (blurred until fixed)."
-        )
+        reason = attention_reason(identity)
+        self.attention.setVisible(bool(reason))
+        self.attention.setText(f"Needs attention. {reason}")
+        self.mark_checked.setVisible(can_mark_checked(identity))
         with QSignalBlocker(self.hidden):
             self.hidden.setChecked(identity.hidden)
+        # A kept person shows "Keep": their stored method (used again if they are hidden
+        # later) is not what the export does now, so it is shown but not offered.
+        shown = identity.method if identity.hidden else Method.KEEP
         with QSignalBlocker(self.method):
-            self.method.setCurrentIndex(max(0, self.method.findData(identity.method.value)))
+            self.method.setCurrentIndex(max(0, self.method.findData(shown.value)))
+        self.method.setEnabled(identity.hidden)
+        self.method.setToolTip(
+            "How this person is hidden in the export"
+            if identity.hidden
+            else "Kept visible: tick “Anonymize this person” to choose how to hide them"
+        )
+        self.margin.setEnabled(identity.hidden)
         with QSignalBlocker(self.margin):
             self.margin.setValue(round(identity.generation.mask_margin * 100))
         self.margin_value.setText(f"{round(identity.generation.mask_margin * 100)} %")
+
+    def _show_nobody(self) -> None:
+        """Nothing selected: empty, disabled fields, never the previous person's values."""
+        self.name.setText("")
+        self.thumbnail.clear()
+        self.attention.hide()
+        self.mark_checked.hide()
+        self.summary.setText("Select a person in the gallery or the timeline.")
+        with QSignalBlocker(self.hidden):
+            self.hidden.setChecked(False)
+        with QSignalBlocker(self.method):
+            self.method.setCurrentIndex(-1)
+        self.method.setToolTip("")
+        with QSignalBlocker(self.margin):
+            self.margin.setValue(0)
+        self.margin_value.setText("")
 
     def set_generation_available(self, available: bool, reason: str) -> None:
         self.generation.set_generation_available(available, reason)

@@ -19,6 +19,12 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QDragMoveEvent, QDropEvent, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 
+from anonnet_studio.core.anonymize.plan import RedactionMethod
+from anonnet_studio.project.attention import (
+    MODELS_MISSING_NOTE,
+    attention_reason,
+    shown_blurred_for_models,
+)
 from anonnet_studio.project.render_plan import effective_method
 from anonnet_studio.project.schema import Identity, Method
 from anonnet_studio.ui.document import ProjectDocument
@@ -43,9 +49,19 @@ class IdentityListModel(QAbstractListModel):
         super().__init__(parent)
         self._document = document
         self._icons: dict[tuple[Any, ...], QPixmap] = {}
+        self._synthetic_unavailable = False
         document.project_replaced.connect(self._reset)
         document.identities_changed.connect(self._reset)
         document.identity_changed.connect(self._on_identity_changed)
+
+    def set_synthetic_unavailable(self, unavailable: bool) -> None:
+        """The synthetic models are missing: synthetic people are shown (and badged) blurred."""
+        if unavailable != self._synthetic_unavailable:
+            self._synthetic_unavailable = unavailable
+            self._reset()
+
+    def _method(self, identity: Identity) -> RedactionMethod:
+        return effective_method(identity, frozenset() if self._synthetic_unavailable else None)
 
     def identity_at(self, row: int) -> Identity | None:
         project = self._document.project
@@ -141,7 +157,7 @@ class IdentityListModel(QAbstractListModel):
             self.dataChanged.emit(index, index)
 
     def _decoration(self, identity: Identity) -> QPixmap:
-        method = effective_method(identity)
+        method = self._method(identity)
         key = (
             identity.id,
             id(identity.thumbnail),
@@ -155,13 +171,14 @@ class IdentityListModel(QAbstractListModel):
             self._icons[key] = cached
         return cached
 
-    @staticmethod
-    def _tooltip(identity: Identity) -> str:
-        method = effective_method(identity)
+    def _tooltip(self, identity: Identity) -> str:
+        method = self._method(identity)
         state = f"hidden with {method.value}" if method.hides else "kept visible"
         lines = [f"{identity.name} ({identity.id}): {state}", f"{len(identity.track_ids)} track(s)"]
         if identity.needs_attention:
-            lines.append("Needs attention: check this person before exporting.")
+            lines.append("Needs attention. " + attention_reason(identity))
+        if shown_blurred_for_models(identity, self._synthetic_unavailable):
+            lines.append(MODELS_MISSING_NOTE)
         lines.append("Drag onto another person to merge them.")
         return "\n".join(lines)
 

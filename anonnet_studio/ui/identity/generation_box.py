@@ -200,9 +200,7 @@ class GenerationBox(QGroupBox):
         self._identity_id = identity.id if identity is not None else None
         self.candidates.show_identity(project, identity)
         if identity is None or project is None:
-            self.prompt.show_text("")
-            self.result_label.setText("")
-            self.candidate.clear()
+            self._show_nobody()
             return
         settings = identity.generation
         self._auto_prompt = auto_prompt(identity)
@@ -225,6 +223,17 @@ class GenerationBox(QGroupBox):
         with QSignalBlocker(self.mask_mode):
             self.mask_mode.setCurrentIndex(max(0, self.mask_mode.findData(settings.mask_mode)))
         self._show_last_attempt(project, identity)
+
+    def _show_nobody(self) -> None:
+        """Blank every field (a disabled box must not show the last person's seed)."""
+        self.prompt.show_text("")
+        self.negative.show_text("")
+        self.prompt_state.setText("")
+        self.result_label.setText("")
+        self.candidate.clear()
+        self.strength_value.setText("")
+        for spin in (self.seed, self.steps, self.guidance, self.max_side):
+            spin.clear()  # empties the text; the value comes back with the next person
 
     def set_generation_available(self, available: bool, reason: str) -> None:
         self.regenerate.setEnabled(available)

@@ -26,6 +26,9 @@ from anonnet_studio.ui.preview.overlay_painter import FaceOverlay, OverlayStyle,
 BACKGROUND = QColor("#111316")
 GRAB_TOLERANCE_PX = 7  # widget pixels from an edge that still grab it
 DRAG_THRESHOLD_PX = 3  # widget pixels a press must move to count as a drag
+FIRST_RUN_HINT = "Open a video or drop it here; analysis starts by itself."
+RENDERING_TEXT = "Rendering…"
+ANALYSING_TEXT = "Analysing… faces are covered here once the analysis is done."
 
 
 class ViewMode(StrEnum):
@@ -58,7 +61,8 @@ class ComparisonCanvas(QWidget):
         self._video_size = QSize(0, 0)
         self._show_boxes = True
         self._show_labels = True
-        self._message = "Open a video or a project to begin."
+        self._message = FIRST_RUN_HINT
+        self._pending_text = RENDERING_TEXT  # where the anonymized picture has not come yet
         self._tool = CanvasTool.SELECT
         self._interaction = BoxInteraction()
         self._drag_panel = 0  # which picture (side by side: 0 or 1) a drag started in
@@ -120,6 +124,19 @@ class ComparisonCanvas(QWidget):
         self.update()
         self.tool_changed.emit(tool)
 
+    def set_pending_text(self, text: str) -> None:
+        """What the anonymized panel says until its picture arrives."""
+        self._pending_text = text
+        self.update()
+
+    @property
+    def pending_text(self) -> str:
+        return self._pending_text
+
+    @property
+    def message(self) -> str:
+        return self._message
+
     def set_message(self, text: str) -> None:
         """Shown instead of the picture when there are no images."""
         self._message = text
@@ -169,7 +186,7 @@ class ComparisonCanvas(QWidget):
         target = self._fit(area, reference)
         if image is None:
             painter.fillRect(target, QColor("#1b1e23"))
-            self._draw_centered_text(painter, target, "Rendering…")
+            self._draw_centered_text(painter, target, self._pending_text)
         else:
             painter.drawImage(target, image)
         self._draw_overlays(painter, target)

@@ -97,6 +97,7 @@ class PreviewFrameSource(QObject):
         self._plan: RenderPlan | None = None
         self._plan_revision = -1
         self._wanted: int | None = None
+        self._fallback_video: Path | None = None  # shown while no project is open
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(DEBOUNCE_MS)
@@ -134,6 +135,21 @@ class PreviewFrameSource(QObject):
             self._timer.start()
         return False
 
+    def show_video_without_project(self, path: Path | None) -> None:
+        """Serve original frames of `path` while no project is open (a video being
+        analysed), and ask for its first frame at once: queued ahead of the analysis job,
+        it is drawn before the analysis starts. None stops it."""
+        self.invalidate()
+        self._fallback_video = path
+        if path is not None and self._document.project is None:
+            self._wanted = 0
+            self._timer.stop()
+            self._submit_wanted()
+
+    @property
+    def video_without_project(self) -> Path | None:
+        return self._fallback_video
+
     def invalidate(self) -> None:
         """Forget cached frames (the source video changed)."""
         self._originals.clear()
@@ -153,11 +169,12 @@ class PreviewFrameSource(QObject):
 
     def _submit_wanted(self) -> None:
         project = self._document.project
-        if self._wanted is None or project is None:
+        video = Path(project.source.path) if project is not None else self._fallback_video
+        if self._wanted is None or video is None:
             return
         self._worker.submit(
             PreviewRequest(
-                video_path=Path(project.source.path),
+                video_path=video,
                 frame_index=self._wanted,
                 plan=self._current_plan(),
                 plan_version=self._document.render_revision,
@@ -185,6 +202,7 @@ class PreviewFrameSource(QObject):
 
     def _on_project_replaced(self) -> None:
         self.invalidate()
+        self._fallback_video = None
         self._plan = None
         self._plan_revision = -1
         self._wanted = None

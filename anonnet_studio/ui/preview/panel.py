@@ -3,6 +3,8 @@ transport bar (play, step, scrub slider, timecode)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -14,12 +16,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from anonnet_studio.project.attention import shown_blurred_for_models
 from anonnet_studio.project.render_plan import effective_method
 from anonnet_studio.ui.document import ProjectDocument
 from anonnet_studio.ui.editor_state import EditorState
 from anonnet_studio.ui.icons import icon
+from anonnet_studio.ui.preview.banner import ModelsBanner
 from anonnet_studio.ui.preview.box_editing import CanvasTool
-from anonnet_studio.ui.preview.canvas import ComparisonCanvas, FaceOverlay, ViewMode
+from anonnet_studio.ui.preview.canvas import (
+    ANALYSING_TEXT,
+    FIRST_RUN_HINT,
+    RENDERING_TEXT,
+    ComparisonCanvas,
+    FaceOverlay,
+    ViewMode,
+)
 from anonnet_studio.ui.preview.frame_source import PreviewFrameSource
 from anonnet_studio.ui.preview.playback import PlaybackController
 from anonnet_studio.ui.timecode import frame_to_timecode
@@ -39,6 +50,7 @@ class PreviewPanel(QWidget):
     face_drawn = Signal(int, object)  # frame, (x0, y0, x1, y1) video pixels
     region_drawn = Signal(int, object)  # frame, box
     box_edited = Signal(object, int, object)  # ("track" | "region", id), frame, box
+    models_requested = Signal()  # the banner's button: open the Models dialog
 
     def __init__(
         self,
@@ -53,11 +65,18 @@ class PreviewPanel(QWidget):
         self._state = state
         self._frames = frames
         self._playback = playback
+        # The frame whose picture is on the canvas. While scrubbing it lags the playhead
+        # (the picture stays until the next one arrives); boxes must follow the picture.
+        self._shown_frame: int | None = None
+        self._synthetic_unavailable = False
         self.canvas = ComparisonCanvas(self)
+        self.banner = ModelsBanner(self)
+        self.banner.models_requested.connect(self.models_requested)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.addLayout(self._build_toolbar())
+        layout.addWidget(self.banner)
         layout.addWidget(self.canvas, 1)
         layout.addLayout(self._build_transport())
 
@@ -67,13 +86,17 @@ class PreviewPanel(QWidget):
         document.project_replaced.connect(self._on_project_replaced)
         document.render_changed.connect(self._refresh)
         document.identity_changed.connect(lambda *_: self._update_overlays())
+        document.identity_changed.connect(lambda *_: self._update_banner())
+        document.identities_changed.connect(self._update_banner)
         document.tracks_changed.connect(lambda _ids: self._update_overlays())
         document.regions_changed.connect(self._update_overlays)
         state.track_selected.connect(lambda _t: self._update_overlays())
         state.region_selected.connect(lambda _r: self._update_overlays())
         playback.playing_changed.connect(self._on_playing_changed)
         self.canvas.box_drawn.connect(self._on_box_drawn)
-        self.canvas.box_edited.connect(lambda key, box: self.box_edited.emit(key, state.frame, box))
+        self.canvas.box_edited.connect(
+            lambda key, box: self.box_edited.emit(key, self.edited_frame, box)
+        )
         self.canvas.box_clicked.connect(self._on_box_clicked)
         self.canvas.tool_changed.connect(self._sync_tool_buttons)
         self._on_project_replaced()
@@ -163,9 +186,9 @@ class PreviewPanel(QWidget):
 
     def _on_box_drawn(self, tool: CanvasTool, box: object) -> None:
         if tool is CanvasTool.DRAW_FACE:
-            self.face_drawn.emit(self._state.frame, box)
+            self.face_drawn.emit(self.edited_frame, box)
         elif tool is CanvasTool.DRAW_REGION:
-            self.region_drawn.emit(self._state.frame, box)
+            self.region_drawn.emit(self.edited_frame, box)
 
     def _on_box_clicked(self, key: tuple[str, int]) -> None:
         kind, domain_id = key
@@ -235,13 +258,45 @@ class PreviewPanel(QWidget):
         self.slider.blockSignals(False)
         self.slider.setEnabled(project is not None)
         self.canvas.set_images(None, None)
+        self.canvas.set_pending_text(RENDERING_TEXT)
+        self._shown_frame = None
+        self._update_banner()
         if project is None:
-            self.canvas.set_message("Open a video or a project to begin.")
+            self.canvas.set_message(FIRST_RUN_HINT)
             self.audio_note.setText("")
             return
         self.canvas.set_message("Loading frame…")
         self.audio_note.setText("" if self._playback.has_audio else "(no audio output)")
         self._show_frame(self._state.frame)
+
+    def set_synthetic_unavailable(self, unavailable: bool) -> None:
+        """The synthetic-face models are missing (after the worker's check)."""
+        self._synthetic_unavailable = unavailable
+        self._update_banner()
+
+    def _update_banner(self) -> None:
+        project = self._document.project
+        people = [] if project is None else [
+            i.name for i in project.identities
+            if shown_blurred_for_models(i, self._synthetic_unavailable)
+        ]  # fmt: skip
+        self.banner.show_people(people)
+
+    def show_analysing(self, video: Path) -> None:
+        """While a video is analysed and no project is open, show its picture (the original;
+        the anonymized side says it comes after the analysis)."""
+        if self._document.project is not None:
+            return  # the open project stays on screen until the new one replaces it
+        self.canvas.set_message(f"Opening {video.name}…")
+        self.canvas.set_pending_text(ANALYSING_TEXT)
+        self._frames.show_video_without_project(video)
+
+    def stop_analysing(self) -> None:
+        """The analysis failed or was cancelled: back to the empty window."""
+        if self._frames.video_without_project is None or self._document.project is not None:
+            return
+        self._frames.show_video_without_project(None)
+        self._on_project_replaced()
 
     def _refresh(self) -> None:
         if self._document.project is not None:
@@ -262,6 +317,8 @@ class PreviewPanel(QWidget):
         self._update_overlays()
 
     def _on_frame_ready(self, frame: int) -> None:
+        if self._document.project is None and self._frames.video_without_project is None:
+            return  # a late frame of a closed project or a stopped analysis
         if frame == self._state.frame:
             self._paint_cached(frame)
 
@@ -270,13 +327,26 @@ class PreviewPanel(QWidget):
         if images.original is None and images.anonymized is None:
             return  # keep showing the previous frame until this one arrives
         self.canvas.set_images(images.original, images.anonymized, stale=images.anonymized_is_stale)
+        if frame != self._shown_frame:
+            self._shown_frame = frame
+            self._update_overlays()
+
+    @property
+    def shown_frame(self) -> int | None:
+        """The frame whose picture (and boxes) the canvas shows."""
+        return self._shown_frame
+
+    @property
+    def edited_frame(self) -> int:
+        """A box drawn or dragged on the canvas belongs to the picture the user sees."""
+        return self._state.frame if self._shown_frame is None else self._shown_frame
 
     def _update_overlays(self) -> None:
         project = self._document.project
-        if project is None:
+        frame = self._shown_frame
+        if project is None or frame is None:
             self.canvas.set_overlays([], QSize())
             return
-        frame = self._state.frame
         overlays = []
         for track in project.tracks_at(frame):
             box = track.box_at(frame)

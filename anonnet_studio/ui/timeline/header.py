@@ -3,9 +3,9 @@ whether the person is hidden (and how) or kept."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRect, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPixmap
-from PySide6.QtWidgets import QGraphicsView, QWidget
+from PySide6.QtCore import QEvent, QRect, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QHelpEvent, QMouseEvent, QPainter, QPaintEvent, QPixmap
+from PySide6.QtWidgets import QGraphicsView, QToolTip, QWidget
 
 from anonnet_studio.project.schema import Method
 from anonnet_studio.ui.icons import icon, method_icon
@@ -35,16 +35,31 @@ class LaneHeaderColumn(QWidget):
         self._thumbnails: dict[str, QPixmap] = {}
         self._selected: str | None = None
         self._timecode = ""
+        self._has_leaks = False
         self.setMouseTracking(True)
 
-    def set_lanes(self, lanes: list[LaneInfo], thumbnails: dict[str, QPixmap]) -> None:
+    def set_lanes(
+        self, lanes: list[LaneInfo], thumbnails: dict[str, QPixmap], *, has_leaks: bool = False
+    ) -> None:
+        """`has_leaks`: an export's leak check flagged frames, so the strip needs its label
+        (a red word over an empty strip reads as a warning that is not there)."""
         self._lanes = list(lanes)
         self._thumbnails = dict(thumbnails)
+        self._has_leaks = has_leaks
         self.update()
+
+    @property
+    def shows_leak_label(self) -> bool:
+        return self._has_leaks
 
     def set_selected(self, identity_id: str | None) -> None:
         self._selected = identity_id
         self.update()
+
+    @property
+    def selected_id(self) -> str | None:
+        """The lane drawn as selected."""
+        return self._selected
 
     def set_timecode(self, text: str) -> None:
         self._timecode = text
@@ -56,6 +71,24 @@ class LaneHeaderColumn(QWidget):
             if top <= y < top + lane.height:
                 return lane
         return None
+
+    def lane_tooltip(self, lane: LaneInfo) -> str:
+        if lane.kind == "region":
+            return f"{lane.name}: region, {lane.method}"
+        if lane.kind == "audio":
+            return f"{lane.name}: {lane.method}"
+        state = f"hidden with {lane.method}" if lane.hidden else "kept visible"
+        return f"{lane.name}: {state}" + (f"\n{lane.note}" if lane.note else "")
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            lane = self.lane_at(event.pos().y())
+            if lane is None:
+                QToolTip.hideText()
+            else:
+                QToolTip.showText(event.globalPos(), self.lane_tooltip(lane), self)
+            return True
+        return super().event(event)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         lane = self.lane_at(int(event.position().y()))
@@ -90,14 +123,15 @@ class LaneHeaderColumn(QWidget):
             int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft),
             self._timecode or "Timecode",
         )
-        leak_top = self._to_widget_y(RULER_HEIGHT)
-        painter.setPen(LEAK)
-        painter.setFont(_font(7))
-        painter.drawText(
-            QRect(8, leak_top - 1, self.width() - 12, int(LEAK_HEIGHT) + 3),
-            int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft),
-            "leaks",
-        )
+        if self._has_leaks:
+            leak_top = self._to_widget_y(RULER_HEIGHT)
+            painter.setPen(LEAK)
+            painter.setFont(_font(7))
+            painter.drawText(
+                QRect(8, leak_top - 1, self.width() - 12, int(LEAK_HEIGHT) + 3),
+                int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft),
+                "leaks",
+            )
         shot_top = self._to_widget_y(SHOT_TOP)
         painter.setPen(MUTED)
         painter.setFont(_font(8.5))
@@ -142,6 +176,9 @@ class LaneHeaderColumn(QWidget):
         painter.setFont(_font(8))
         painter.setPen(QColor("#8ce99a") if not lane.hidden else MUTED)
         status = lane.method.capitalize() if lane.hidden else "Kept visible"
+        if lane.models_missing:
+            status += " (no models)"
+            painter.setPen(QColor("#fcc419"))
         if lane.kind == "region":
             status = f"Region · {lane.method}"
         painter.drawText(

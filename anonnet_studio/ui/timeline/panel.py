@@ -24,6 +24,7 @@ class TimelinePanel(QWidget):
         super().__init__(parent)
         self._document = document
         self._state = state
+        self._synthetic_unavailable = False
         self.view = TimelineView(self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -54,8 +55,18 @@ class TimelinePanel(QWidget):
         self.view.region_clicked.connect(state.select_region)
         self.rebuild()
 
+    def set_synthetic_unavailable(self, unavailable: bool) -> None:
+        if unavailable != self._synthetic_unavailable:
+            self._synthetic_unavailable = unavailable
+            self.rebuild()
+
     def rebuild(self) -> None:
-        self.view.rebuild(self._document.project, self._state.frame_count, self._state.fps)
+        self.view.rebuild(
+            self._document.project,
+            self._state.frame_count,
+            self._state.fps,
+            synthetic_unavailable=self._synthetic_unavailable,
+        )
         self.view.set_frame(self._state.frame)
         self._restore_selection()
 
@@ -106,6 +117,8 @@ class TimelinePanel(QWidget):
 
     def _on_identity_selected(self, identity_id: str | None) -> None:
         self.view.set_selected_identity(identity_id)
+        if identity_id is not None:
+            self.view.scroll_to_lane(identity_id)
 
     def _on_shot_selected(self, index: int | None) -> None:
         if index is not None:

@@ -8,6 +8,11 @@ import numpy as np
 from PySide6.QtCore import QObject, QRectF
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
 
+from anonnet_studio.project.attention import (
+    MODELS_MISSING_NOTE,
+    attention_reason,
+    shown_blurred_for_models,
+)
 from anonnet_studio.project.render_plan import effective_method
 from anonnet_studio.project.schema import Identity, Project, RedactionRegion
 from anonnet_studio.project.voice_commands import has_audio
@@ -54,6 +59,8 @@ class LaneInfo:
     needs_attention: bool
     kind: str = "person"  # or "region" (a region that is not a face; identity_id "R<id>")
     # or "audio" (the audio lane; `method` holds its status line)
+    note: str = ""  # why the lane is flagged, for its tooltip
+    models_missing: bool = False  # synthetic, shown blurred: the models are not installed
 
 
 def frame_runs(frames: list[int] | np.ndarray) -> list[tuple[int, int]]:
@@ -78,6 +85,7 @@ class TimelineScene(QGraphicsScene):
         self.playhead: PlayheadItem | None = None
         self.audio = AudioLaneModel(self)  # the audio lane's range selection
         self._frame = 0
+        self._synthetic_unavailable = False
 
     @property
     def content_height(self) -> float:
@@ -120,8 +128,17 @@ class TimelineScene(QGraphicsScene):
         )  # fmt: skip
         add_audio_items(self, self.audio, project, self.frame_count, self.fps, top, LANE_HEIGHT)
 
-    def rebuild(self, project: Project | None, frame_count: int, fps: float) -> None:
-        """Throw every item away and build them again from `project`."""
+    def rebuild(
+        self,
+        project: Project | None,
+        frame_count: int,
+        fps: float,
+        *,
+        synthetic_unavailable: bool = False,
+    ) -> None:
+        """Throw every item away and build them again from `project`; with
+        `synthetic_unavailable` synthetic people show as blurred, with the reason."""
+        self._synthetic_unavailable = synthetic_unavailable
         self.clear()
         self.lanes = []
         self.playhead = None
@@ -172,7 +189,11 @@ class TimelineScene(QGraphicsScene):
 
     def _add_lane(self, project: Project, identity: Identity, row: int) -> None:
         top = LANES_TOP + row * (LANE_HEIGHT + LANE_GAP)
-        method = effective_method(identity)
+        unavailable = self._synthetic_unavailable
+        method = effective_method(identity, frozenset() if unavailable else None)
+        notes = [attention_reason(identity)]
+        if shown_blurred_for_models(identity, unavailable):
+            notes.append(MODELS_MISSING_NOTE)
         self.lanes.append(
             LaneInfo(
                 identity_id=identity.id,
@@ -183,6 +204,8 @@ class TimelineScene(QGraphicsScene):
                 hidden=method.hides,
                 method=method.value,
                 needs_attention=identity.needs_attention,
+                note="\n".join(n for n in notes if n),
+                models_missing=shown_blurred_for_models(identity, unavailable),
             )
         )
         self.addItem(LaneBackgroundItem(self.frame_count, top, LANE_HEIGHT, row % 2 == 1))

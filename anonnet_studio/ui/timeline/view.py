@@ -18,7 +18,7 @@ from PySide6.QtGui import (
     QTransform,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QFrame, QGraphicsView, QMenu, QWidget
+from PySide6.QtWidgets import QFrame, QGraphicsRectItem, QGraphicsView, QMenu, QWidget
 
 from anonnet_studio.project.schema import Project
 from anonnet_studio.ui.icons import icon
@@ -30,6 +30,7 @@ from anonnet_studio.ui.timeline.scene import SHOT_TOP, TimelineScene
 
 MAX_PIXELS_PER_FRAME = 48.0
 ZOOM_STEP = 1.25
+LANE_MARGIN = 4  # pixels kept above or below a lane scrolled into view
 
 
 class TimelineView(QGraphicsView):
@@ -71,11 +72,20 @@ class TimelineView(QGraphicsView):
 
     # -- content --------------------------------------------------------------------------
 
-    def rebuild(self, project: Project | None, frame_count: int, fps: float) -> None:
+    def rebuild(
+        self,
+        project: Project | None,
+        frame_count: int,
+        fps: float,
+        *,
+        synthetic_unavailable: bool = False,
+    ) -> None:
         """Rebuild every item from the document (cheap: one item per shot and track)."""
         self._syncing_selection = True
         try:
-            self.timeline.rebuild(project, frame_count, fps)
+            self.timeline.rebuild(
+                project, frame_count, fps, synthetic_unavailable=synthetic_unavailable
+            )
         finally:
             self._syncing_selection = False
         thumbnails: dict[str, QPixmap] = {}
@@ -83,7 +93,8 @@ class TimelineView(QGraphicsView):
             for identity in project.identities:
                 if identity.thumbnail is not None:
                     thumbnails[identity.id] = pixmap_from_rgb(identity.thumbnail, THUMB)
-        self._header.set_lanes(self.timeline.lanes, thumbnails)
+        has_leaks = project is not None and bool(project.leak_frames)
+        self._header.set_lanes(self.timeline.lanes, thumbnails, has_leaks=has_leaks)
         if self._fit_to_width:
             self.fit_all()
         else:
@@ -107,6 +118,32 @@ class TimelineView(QGraphicsView):
 
     def set_selected_identity(self, identity_id: str | None) -> None:
         self._header.set_selected(identity_id)
+
+    def scroll_to_lane(self, lane_id: str) -> None:
+        """Scroll vertically (only) so the lane is in view, e.g. after the person was picked
+        in the gallery; x stays where the user put it."""
+        lane = next((lane for lane in self.timeline.lanes if lane.identity_id == lane_id), None)
+        if lane is None:
+            return
+        top = self.mapFromScene(0, lane.top).y()
+        bottom = self.mapFromScene(0, lane.top + lane.height).y()
+        bar = self.verticalScrollBar()
+        if top < 0:
+            bar.setValue(bar.value() + top - LANE_MARGIN)
+        elif bottom > self.viewport().height():
+            bar.setValue(bar.value() + bottom - self.viewport().height() + LANE_MARGIN)
+
+    def lane_is_visible(self, lane_id: str) -> bool:
+        lane = next((lane for lane in self.timeline.lanes if lane.identity_id == lane_id), None)
+        if lane is None:
+            return False
+        top = self.mapFromScene(0, lane.top).y()
+        bottom = self.mapFromScene(0, lane.top + lane.height).y()
+        return top >= 0 and bottom <= self.viewport().height()
+
+    @property
+    def header(self) -> LaneHeaderColumn:
+        return self._header
 
     # -- zoom -----------------------------------------------------------------------------
 
@@ -195,8 +232,10 @@ class TimelineView(QGraphicsView):
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
         # Double-clicking a span jumps to where that person appears.
         item = self.itemAt(event.position().toPoint())
-        if item is not None and item.data(DOMAIN_KIND) in ("track", "shot"):
-            self.seek_requested.emit(int(item.boundingRect().left()))
+        if isinstance(item, QGraphicsRectItem) and item.data(DOMAIN_KIND) in ("track", "shot"):
+            # rect(), not boundingRect(): the bounding box adds half the pen width, which
+            # landed one frame before the span.
+            self.seek_requested.emit(round(item.rect().left()))
         super().mouseDoubleClickEvent(event)
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:

@@ -114,6 +114,14 @@ def test_prompt_round_trips_through_the_parser(slots: PromptSlots) -> None:
             (None, "European", "man", "surprise"),
             "A photorealistic portrait of a European man, with a surprised expression",
         ),
+        (
+            ("toddler", "White", "woman", "happy"),
+            "A photorealistic portrait of a toddler White girl, with a happy expression",
+        ),
+        (
+            ("teenager", None, "man", None),
+            "A photorealistic portrait of a teenager boy",
+        ),
     ],
 )
 def test_prompts_read_as_english(slots: tuple[str | None, ...], prompt: str) -> None:
