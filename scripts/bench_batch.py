@@ -23,7 +23,9 @@ import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_CLIPS = REPO_ROOT.parent / "shared" / "fixtures" / "video"
+DEFAULT_CLIPS = (
+    Path(os.environ.get("ANONNET_FIXTURES", REPO_ROOT.parent / "shared" / "fixtures")) / "video"
+)
 
 
 def main() -> int:
@@ -36,6 +38,8 @@ def main() -> int:
     sys.path.insert(0, str(REPO_ROOT))
     from tests.media_factory import make_variant
 
+    if not list(args.clips.glob("*.mp4")):
+        raise SystemExit(f"no .mp4 clips in {args.clips} (pass --clips or set ANONNET_FIXTURES)")
     with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
         clips = Path(tmp) / "in"
         clips.mkdir()
