@@ -12,6 +12,7 @@ from typing import NoReturn
 from anonnet_studio import __version__
 from anonnet_studio.cli.open_file import file_to_open
 from anonnet_studio.cli.signals import TerminationRequested, sigterm_interrupts
+from anonnet_studio.core.diagnostics import EX_SOFTWARE, record_crash
 from anonnet_studio.core.errors import AnonNetError, OperationCancelled
 
 # Each module exposes `register(subparsers)`; it adds one subcommand whose parser sets
@@ -23,6 +24,16 @@ _SUBCOMMAND_MODULES = (
     "models_cmd",
     "batch_cmd",
 )
+
+
+EXIT_CODES = """exit codes:
+  0    success
+  1    `models verify`: a model file is missing or changed
+  2    bad usage or input: a damaged or unsupported file, an unsafe output, a missing model
+  3    the audit report says FAIL (a face may be visible)
+  70   internal error (a bug): one line names it and the log file holding the details
+  130  interrupted (Ctrl+C); nothing was written
+  143  terminated (SIGTERM); nothing was written"""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -37,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="anonnet-studio",
         description="Anonymize people in video. Run without arguments, or with a video or "
         "a .anonproj project as the only argument, to open the editor.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -59,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         to_open = file_to_open(argv, _commands(parser))
     except AnonNetError as exc:
-        print(f"error: {exc.user_message()}", file=sys.stderr)
+        print(f"error: {exc.one_line()}", file=sys.stderr)
         return 2
     if to_open is not None:
         return _open_editor(parser, to_open)
@@ -79,8 +92,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("Interrupted; nothing was written.", file=sys.stderr)
         return 130
     except AnonNetError as exc:
-        print(f"error: {exc.user_message()}", file=sys.stderr)
+        print(f"error: {exc.one_line()}", file=sys.stderr)
         return 2
+    except Exception as exc:  # a bug: one line here, the traceback in the crash log
+        report = record_crash(exc, f"`{args.command}`")
+        print(f"error: {report.one_line()}", file=sys.stderr)
+        return EX_SOFTWARE
 
 
 def _commands(parser: argparse.ArgumentParser) -> list[str]:

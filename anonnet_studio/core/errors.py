@@ -18,6 +18,10 @@ class AnonNetError(Exception):
     def user_message(self) -> str:
         return f"{self.message}\n{self.hint}" if self.hint else self.message
 
+    def one_line(self) -> str:
+        """The message and hint on one line (for a terminal or a log)."""
+        return " ".join(line.strip() for line in self.user_message().splitlines() if line.strip())
+
 
 class OperationCancelled(AnonNetError):
     """The user cancelled a long-running operation; nothing half-written is left behind."""

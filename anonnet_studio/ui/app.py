@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication
 
 from anonnet_studio import __version__
 from anonnet_studio.ui.context import EditorContext
+from anonnet_studio.ui.dialogs.crash_dialog import install_crash_hook
 from anonnet_studio.ui.main_window import MainWindow
 from anonnet_studio.ui.platform_check import platform_problem
 from anonnet_studio.ui.settings import SettingsStore
@@ -72,8 +73,11 @@ def run_editor(argv: Sequence[str] | None = None) -> int:
     worker = ComputeWorker(ComputeServices(store.load().compute_config()))
     worker.start()
     window = build_main_window(store, worker)
-    show_editor(window, store, Path(args[1]) if len(args) > 1 else None)
+    # A bug in a slot or event handler: a dialog with the details, not a dead window.
+    restore_hook = install_crash_hook(lambda report: window.messenger.crash(report))
     try:
+        show_editor(window, store, Path(args[1]) if len(args) > 1 else None)
         return int(app.exec())
     finally:
+        restore_hook()
         worker.shutdown()

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
+from anonnet_studio.core.diagnostics import CrashReport
 from anonnet_studio.ui.actions import EditorActions
 from anonnet_studio.ui.autosave import AutosaveManager
 from anonnet_studio.ui.batch_export import BatchExportController
@@ -61,6 +62,7 @@ class MainWindow(QMainWindow):
         self.worker = context.worker
         self.settings: EditorSettings = context.store.load()
         self.messenger = context.messenger or DialogMessenger(self)
+        self._crashed_jobs: set[int] = set()
         self._folder_opener = context.folder_opener or open_folder
 
         # model
@@ -166,6 +168,7 @@ class MainWindow(QMainWindow):
         self.preview.models_requested.connect(self.show_models_dialog)
         self.identities.editor.generation.candidate_chosen.connect(self.generation.choose_candidate)
         self.worker.job_failed.connect(self._on_job_failed)
+        self.worker.job_crashed.connect(self._on_job_crashed)
         self.correction_actions.bind(
             self.document, self.state, self.corrections, self.preview, self.review
         )
@@ -210,10 +213,17 @@ class MainWindow(QMainWindow):
         self.setWindowModified(self.document.is_modified())
 
     def _on_job_failed(self, job: JobInfo, message: str) -> None:
+        if job.job_id in self._crashed_jobs:  # already shown, with its details
+            self._crashed_jobs.discard(job.job_id)
+            return
         if job.kind is JobKind.THUMBNAIL:  # a missing picture is no reason for a dialog
             self.statusBar().showMessage(f"{job.description} failed: {message}", 10_000)
             return
         self.messenger.error(f"{job.description} failed", message)
+
+    def _on_job_crashed(self, job: JobInfo, report: CrashReport) -> None:
+        self._crashed_jobs.add(job.job_id)
+        self.messenger.crash(report)
 
     # -- dialogs --------------------------------------------------------------------------
 

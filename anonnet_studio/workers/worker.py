@@ -12,6 +12,7 @@ import logging
 
 from PySide6.QtCore import QObject, QThread, Signal
 
+from anonnet_studio.core.diagnostics import record_crash
 from anonnet_studio.core.errors import AnonNetError, OperationCancelled
 from anonnet_studio.core.progress import EtaEstimator, Progress, ProgressCallback
 from anonnet_studio.workers.handlers import run_request
@@ -41,6 +42,7 @@ class ComputeWorker(QObject):
     job_progressed = Signal(object)  # JobProgress
     job_finished = Signal(object, object)  # JobInfo, result dataclass
     job_failed = Signal(object, str)  # JobInfo, message for the user
+    job_crashed = Signal(object, object)  # JobInfo, CrashReport: a bug; job_failed follows
     job_cancelled = Signal(object)  # JobInfo
     preview_ready = Signal(object)  # PreviewFrame
     preview_failed = Signal(object, str)  # JobInfo, message
@@ -122,9 +124,11 @@ class ComputeWorker(QObject):
             self.job_cancelled.emit(job.info)
         except AnonNetError as exc:
             self.job_failed.emit(job.info, exc.user_message())
-        except Exception as exc:  # a bug: keep the thread alive and tell the user
-            _log.exception("job %s failed", job.info.description)
-            self.job_failed.emit(job.info, f"{job.info.description} failed unexpectedly: {exc!r}")
+        except Exception as exc:  # a bug: keep the thread alive, log it and tell the user
+            report = record_crash(exc, job.info.description)
+            _log.error("%s", report.one_line())
+            self.job_crashed.emit(job.info, report)
+            self.job_failed.emit(job.info, report.one_line())
         else:
             self.job_finished.emit(job.info, result)
 
@@ -133,9 +137,12 @@ class ComputeWorker(QObject):
             frame = run_request(job.request, self._services, _ignore_progress, job.cancel)
         except AnonNetError as exc:
             self.preview_failed.emit(job.info, exc.user_message())
-        except Exception as exc:
-            _log.exception("preview failed")
-            self.preview_failed.emit(job.info, f"The preview could not be drawn: {exc!r}")
+        except Exception as exc:  # a bug, shown on the preview (a dialog per frame would flood)
+            report = record_crash(exc, "Drawing the preview")
+            _log.error("%s", report.one_line())
+            self.preview_failed.emit(
+                job.info, f"The preview could not be drawn: {report.one_line()}"
+            )
         else:
             self.preview_ready.emit(frame)
 

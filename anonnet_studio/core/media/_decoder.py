@@ -100,6 +100,7 @@ class FrameDecoder:
         # on the way to a target leaves the target identical to a sequential decode.
         context.skip_frame = "DEFAULT" if skip_until_pts is None else "NONREF"
         packets = container.demux(stream)
+        last = -1
         while True:
             try:
                 packet = next(packets, None)
@@ -118,7 +119,10 @@ class FrameDecoder:
                 frame_index = self._index.index_of_pts(frame.pts) if frame.pts is not None else None
                 # After a seek, an open-GOP decoder may emit leading pictures whose
                 # references were skipped; they are not the frames a sequential decode gives.
-                if frame_index is not None and frame_index >= keyframe:
+                # A picture sharing an earlier one's timestamp (a broken remux) has no frame
+                # number of its own: the index counts each timestamp once, so it is dropped.
+                if frame_index is not None and frame_index >= max(keyframe, last + 1):
+                    last = frame_index
                     yield frame_index, frame
             if finished:
                 return

@@ -180,10 +180,7 @@ class VideoWriter:
                 self._audio.write_until(float(frame.pts * self._time_base))
         except (av.FFmpegError, OSError) as exc:
             self._abort()
-            raise OutputError(
-                f"Writing {self._dest.name} failed: {exc}.",
-                hint="Check that the destination disk has free space.",
-            ) from exc
+            raise _write_failed(f"Writing {self._dest.name}", exc) from exc
         self._last_index = frame_index
         self._frames_written += 1
 
@@ -206,10 +203,7 @@ class VideoWriter:
                 self._temp.commit()
         except (av.FFmpegError, OSError) as exc:
             self._abort()
-            raise OutputError(
-                f"Finishing {self._dest.name} failed: {exc}.",
-                hint="Check that the destination disk has free space.",
-            ) from exc
+            raise _write_failed(f"Finishing {self._dest.name}", exc) from exc
         self._finished = True
         return self._dest
 
@@ -306,3 +300,12 @@ def _source_frame_index(source: MediaInfo, source_path: Path) -> FrameIndex:
             hint="Re-open the video.",
         )
     return index
+
+
+def _write_failed(action: str, exc: Exception) -> OutputError:
+    """'<action> failed: <reason>.' The reason without the temp file's name, which means
+    nothing to the user (the final name is in `action`)."""
+    reason = getattr(exc, "strerror", None) or str(exc)
+    return OutputError(
+        f"{action} failed: {reason}.", hint="Check that the destination disk has free space."
+    )

@@ -12,6 +12,10 @@ from anonnet_studio.core.vision.model_files import require_model_file
 from anonnet_studio.core.vision.types import FaceDetection
 
 YUNET_FILE = "face_detection_yunet_2023mar_int8bq.onnx"
+# On inputs under about two strides of its coarsest feature map (32 px) YuNet returns
+# uninitialised rows now and then (NaN, infinite or 1e28 coordinates, score 1.0), so
+# smaller inputs are padded, and rows that are not finite and inside the image dropped.
+_MIN_INPUT_SIDE = 64
 
 
 class YuNetDetector:
@@ -65,7 +69,14 @@ class YuNetDetector:
         return self._detect_raw(image)
 
     def _detect_raw(self, image: np.ndarray) -> list[FaceDetection]:
-        height, width = image.shape[:2]
+        height, width = real_size = image.shape[:2]
+        if min(height, width) < _MIN_INPUT_SIDE:
+            # Padded at the bottom and right, so boxes keep the image's coordinates.
+            image = cv2.copyMakeBorder(
+                image, 0, max(0, _MIN_INPUT_SIDE - height), 0,
+                max(0, _MIN_INPUT_SIDE - width), cv2.BORDER_CONSTANT, value=(0, 0, 0),
+            )  # fmt: skip
+            height, width = image.shape[:2]
         if self._input_size != (width, height):
             self._net.setInputSize((width, height))
             self._input_size = (width, height)
@@ -75,6 +86,8 @@ class YuNetDetector:
             return []
         detections = []
         for row in faces:
+            if not _plausible(row, real_size):
+                continue
             x, y, w, h = (float(v) for v in row[:4])
             box = np.array([x, y, x + w, y + h], dtype=np.float32)
             landmarks = np.asarray(row[4:14], dtype=np.float32).reshape(5, 2)
@@ -93,6 +106,15 @@ class YuNetDetector:
                 crop = image[t : t + tile, lft : lft + tile]
                 found += [_shifted(d, lft, t) for d in self._detect_raw(crop)]
         return _nms(found, self.nms_threshold)
+
+
+def _plausible(row: np.ndarray, size: tuple[int, int]) -> bool:
+    """A finite box that overlaps the (unpadded) image, with a score in [0, 1]."""
+    if not np.isfinite(row[:15]).all() or not 0.0 <= row[14] <= 1.0:
+        return False
+    height, width = size
+    x, y, w, h = (float(v) for v in row[:4])
+    return w > 0 and h > 0 and x < width and y < height and x + w > 0 and y + h > 0
 
 
 def _scaled(det: FaceDetection, factor: float) -> FaceDetection:

@@ -111,8 +111,11 @@ def _drop_long_pauses(x: np.ndarray) -> np.ndarray:
     level = 10 * np.log10(energy + 1e-20)
     voiced = level > level.max() - _GATE_DB_BELOW_PEAK
     # Keep up to _GATE_MAX_PAUSE windows on either side of speech, as pauses are natural.
+    # Padded and "valid": one answer per window even when the clip is shorter than the
+    # kernel ("same" returns the longer of the two, and a 0.3 s clip crashed here).
     kernel = np.ones(2 * _GATE_MAX_PAUSE + 1)
-    keep = np.convolve(voiced.astype(float), kernel, mode="same") > 0
+    padded = np.pad(voiced.astype(float), _GATE_MAX_PAUSE)
+    keep = np.convolve(padded, kernel, mode="valid") > 0
     return trimmed.reshape(windows, _GATE_WINDOW)[keep].reshape(-1)
 
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 from enum import Enum
 from typing import Protocol
 
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QDialog, QMessageBox, QWidget
+
+from anonnet_studio.core.diagnostics import CrashReport
+from anonnet_studio.ui.dialogs.crash_dialog import CrashDialog
 
 
 class Answer(Enum):
@@ -25,6 +28,10 @@ class Messenger(Protocol):
 
     def ask(self, title: str, question: str, *, allow_cancel: bool = False) -> Answer: ...
 
+    def crash(self, report: CrashReport) -> None:
+        """An unexpected error (a bug): its one line, its log, and "Copy details"."""
+        ...
+
 
 class DialogMessenger:
     """Real message boxes. Errors and notices are window-modal but non-blocking (`open`),
@@ -32,7 +39,7 @@ class DialogMessenger:
 
     def __init__(self, parent: QWidget) -> None:
         self._parent = parent
-        self.open_boxes: list[QMessageBox] = []
+        self.open_boxes: list[QDialog] = []
 
     def error(self, title: str, message: str) -> None:
         self._show(QMessageBox.Icon.Critical, title, message)
@@ -51,16 +58,22 @@ class DialogMessenger:
             return Answer.NO
         return Answer.CANCEL
 
+    def crash(self, report: CrashReport) -> None:
+        self._keep_open(CrashDialog(report, self._parent))
+
     def _show(self, kind: QMessageBox.Icon, title: str, message: str) -> None:
         first, _, rest = message.partition("\n")
         box = QMessageBox(kind, title, first, QMessageBox.StandardButton.Ok, self._parent)
         if rest:
             box.setInformativeText(rest)
+        self._keep_open(box)
+
+    def _keep_open(self, box: QDialog) -> None:
         box.finished.connect(lambda _r, b=box: self._forget(b))
         self.open_boxes.append(box)
         box.open()
 
-    def _forget(self, box: QMessageBox) -> None:
+    def _forget(self, box: QDialog) -> None:
         if box in self.open_boxes:
             self.open_boxes.remove(box)
         box.deleteLater()
@@ -73,6 +86,7 @@ class RecordingMessenger:
         self.errors: list[tuple[str, str]] = []
         self.infos: list[tuple[str, str]] = []
         self.questions: list[str] = []
+        self.crashes: list[CrashReport] = []
         self._answers = list(answers or [])
 
     def error(self, title: str, message: str) -> None:
@@ -80,6 +94,9 @@ class RecordingMessenger:
 
     def info(self, title: str, message: str) -> None:
         self.infos.append((title, message))
+
+    def crash(self, report: CrashReport) -> None:
+        self.crashes.append(report)
 
     def ask(self, title: str, question: str, *, allow_cancel: bool = False) -> Answer:
         self.questions.append(question)

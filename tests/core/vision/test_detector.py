@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -88,3 +89,21 @@ def test_missing_or_damaged_model_gives_a_typed_error(tmp_path: Path) -> None:
     damaged.write_bytes(b"not an onnx graph")
     with pytest.raises(ModelError, match="could not be loaded"):
         YuNetDetector(damaged)
+
+
+@pytest.mark.parametrize("side", [8, 16, 31, 40])
+def test_frames_smaller_than_the_coarsest_stride_give_sane_boxes(
+    vision: VisionModels, side: int
+) -> None:
+    """On inputs under 64 px YuNet answered uninitialised rows now and then (NaN, inf,
+    1e28 coordinates, score 1.0; issue 16: a 16x16 clip crashed the leak check). Boxes
+    stay finite and on the image, and a face filling a 31 px frame is still found."""
+    frame = clip_frames("lp_d19.mp4", [0])[0]
+    face = cv2.resize(frame, (side, side), interpolation=cv2.INTER_AREA)
+    for image in (face, np.zeros((side, side, 3), np.uint8), face):
+        for found in vision.detector.detect(image):
+            assert np.isfinite(found.box).all() and np.isfinite(found.landmarks5).all()
+            assert (found.box > -side).all() and (found.box < 2 * side).all(), found.box
+            assert 0 <= found.score <= 1
+    if side >= 31:
+        assert len(vision.detector.detect(face)) == 1

@@ -11,10 +11,12 @@ from anonnet_studio.core.models.location import ModelOrigin
 from anonnet_studio.core.voice.disguise import disguise_tracks
 from anonnet_studio.core.voice.settings import VoiceMethod, VoiceSettings
 from anonnet_studio.core.voice.speaker_encoder import (
+    ENCODER_RATE,
     MODEL_NAME,
     SpeakerEncoder,
     cosine,
     load_speaker_encoder,
+    prepare_speech,
 )
 from anonnet_studio.core.voice.verify import SAME_SPEAKER_THRESHOLD, check_voice
 from tests.core.voice.voice_media import CLEAN_SPEECH_FIXTURE, SPEECH_FIXTURES, fixture_audio
@@ -84,3 +86,16 @@ def test_silence_is_no_speech_not_a_pass_by_accident(encoder: SpeakerEncoder) ->
     silent = PcmAudio(np.zeros((1, 32_000), np.float32), 16_000, "mono")
     check = check_voice(silent, silent, encoder)
     assert check.similarity is None and not check.recognisable
+
+
+@pytest.mark.parametrize("seconds", [0.03, 0.2, 0.38, 2.0])
+def test_speech_shorter_than_the_pause_gate_is_prepared(seconds: float) -> None:
+    """A clip of fewer 30 ms windows than the gate's kernel (13) crashed the audit of a
+    short export (issue 16); long pauses are still cut from longer ones."""
+    t = np.arange(int(seconds * ENCODER_RATE)) / ENCODER_RATE
+    tone = 0.3 * np.sin(2 * np.pi * 220 * t)
+    assert prepare_speech(tone, ENCODER_RATE).size == tone.size // 480 * 480
+    silence = np.zeros(ENCODER_RATE)  # a 1 s pause between two bursts: 2 x 180 ms kept
+    gated = prepare_speech(np.concatenate([tone, silence, tone]), ENCODER_RATE)
+    kept_pause = gated.size - 2 * tone.size
+    assert 11 * 480 <= kept_pause <= 14 * 480  # window alignment moves it by one or two
