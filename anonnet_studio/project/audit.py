@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from anonnet_studio import __version__
+from anonnet_studio.core.anonymize.leakcheck import LeakRecord
 from anonnet_studio.core.anonymize.plan import RedactionMethod, RenderPlan
 from anonnet_studio.core.anonymize.renderer import RenderResult
 from anonnet_studio.core.fileio import OutputTransaction, atomic_write_text, joined_or_own
@@ -61,7 +63,12 @@ def build_report(
         # False: its detector found none of the tracked faces in the original frames, so
         # finding no leak means nothing (a wrong or tampered model); the export fails.
         "leak_check_saw_the_tracked_faces": None if sight is None else not blind,
+        "leak_check_detectors": list(result.leak_check_looks),
+        # Faces the check found in rendered frames and covered before encoding: they are
+        # not in the exported file, so they do not fail the export. Which look found them
+        # says where the analysis was blind.
         "leaks_found_and_covered": len(leaks) - len(uncovered),
+        "leaks_covered_by_detector": _count_by_detector(leak for leak in leaks if leak.covered),
         "leaks_uncovered": len(uncovered),
         "identities_still_recognisable": reidentified,
         "face_failures_covered": result.face_failure_count,
@@ -127,6 +134,13 @@ def _fps(project: Project) -> float:
     video = project.source.media_info.get("video") or {}
     fps = video.get("fps")
     return float(fps) if isinstance(fps, int | float) and fps > 0 else 30.0
+
+
+def _count_by_detector(leaks: Iterable[LeakRecord]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for leak in leaks:
+        counts[leak.detector] = counts.get(leak.detector, 0) + 1
+    return counts
 
 
 def _identity_entry(

@@ -17,7 +17,7 @@ from anonnet_studio.project.events import ProjectEvent, ProjectEvents
 from anonnet_studio.project.schema import Identity, Project, RedactionRegion, RemovedFace, Track
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class CorrectionSnapshot:
     tracks: dict[int, Track]
     identities: list[Identity]

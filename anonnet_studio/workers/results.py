@@ -54,7 +54,7 @@ class ProjectOpened:
     path: Path
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class PreviewFrame:
     frame_index: int
     plan_version: int

@@ -19,7 +19,7 @@ OPEN_EYE_ASPECT_RATIO = 0.2
 MAX_FRONTALITY_COST_DEG = 60.0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class KeyframeCandidate:
     frame_index: int
     pose: HeadPose

@@ -10,7 +10,7 @@ import numpy as np
 from anonnet_studio.core.vision.types import AttributeEstimate, HeadPose
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class AnalysedKeyframe:
     frame_index: int
     pose: HeadPose
@@ -18,7 +18,7 @@ class AnalysedKeyframe:
     score: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class AnalysedTrack:
     id: int
     shot_index: int
@@ -31,7 +31,7 @@ class AnalysedTrack:
     keyframe: AnalysedKeyframe | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class AnalysedIdentity:
     track_ids: tuple[int, ...]
     embedding: np.ndarray

@@ -16,14 +16,14 @@ from scipy.optimize import linear_sum_assignment
 from anonnet_studio.core.vision.types import FaceDetection, cosine_distance
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class EmbeddingSample:
     frame_index: int
     embedding: np.ndarray
     quality: float
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class RawTrack:
     """A track as observed: only frames where the detector fired."""
 
@@ -219,7 +219,7 @@ def stitch_fragments(
     return joined
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class TrackArrays:
     """A finished track: every frame from first to last, gaps bridged, geometry smoothed."""
 

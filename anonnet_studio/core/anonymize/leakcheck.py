@@ -1,11 +1,14 @@
 """The no-leak guarantee: every rendered frame is checked before it is encoded.
 
-The detector runs on the rendered frame at the analysis detection scale and each face it
-finds is embedded. A face is a leak when it matches a hidden person (cosine distance below
-the embedder's threshold) or, under the hide-everyone policy, when it lies in no region of
-the plan (a face the analysis never tracked). Faces inside a redacted region that no longer
-match anyone are the redaction itself, not leaks. Leaks are covered (strong blur, then a
-solid fill if a face is still found there) and recorded.
+The check looks at the rendered frame several ways (see `looks`): the analysis detector at
+the analysis detection scale, a detector of another family, and a small-face pass in
+tiles; each face found is the same face as an earlier look's when their boxes overlap. A
+face is a leak when it matches a hidden person (cosine distance below the embedder's
+threshold) or, under the hide-everyone policy, when it lies in no region of the plan (a
+face the analysis never tracked): such a face is covered whatever its identity, so it is
+not embedded. Faces inside a redacted region that no longer match anyone are the
+redaction itself, not leaks. Leaks are covered (strong blur, then a solid fill if a face
+is still found there) and recorded with the look that found them.
 
 On every Nth frame the same detections give the residual re-identification distance of
 each hidden person: how close the output still is to them, for the audit report.
@@ -13,11 +16,12 @@ each hidden person: how close the output still is to them, for the audit report.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import cv2
 import numpy as np
 
+from anonnet_studio.core.anonymize.looks import Look, applies, run_look, same_face
 from anonnet_studio.core.anonymize.masks import box_mask
 from anonnet_studio.core.anonymize.methods import blend_into, blurred, filled
 from anonnet_studio.core.anonymize.plan import Region, RenderPlan
@@ -47,6 +51,7 @@ class LeakRecord:
     # False when a face was still found there after the blur and the solid fill: the audit
     # report counts it under `leaks_uncovered` and fails.
     covered: bool = True
+    detector: str = ""  # the label of the look that found it (see `looks.Look`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,11 +71,12 @@ class ResidualStats:
         return self.min_distance is not None and self.min_distance < self.threshold
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class _Face:
-    detection: FaceDetection  # in the downscaled check image
+    detection: FaceDetection  # in the image its look saw
     box: np.ndarray  # full-frame pixels
     owner: Region | None
+    look: str  # label of the look that found it
     embedding: np.ndarray | None = None
     nearest: tuple[str, float] | None = None  # closest hidden person and distance
 
@@ -84,10 +90,16 @@ class _ResidualAccumulator:
 class LeakChecker:
     """Checks and fixes rendered frames for one render; keeps the residual statistics."""
 
-    def __init__(self, detector: FaceDetector, embedder: FaceEmbedder, plan: RenderPlan) -> None:
-        self._detector = detector
+    def __init__(
+        self,
+        detector: FaceDetector,
+        embedder: FaceEmbedder,
+        plan: RenderPlan,
+        extra_looks: Sequence[Look] = (),
+    ) -> None:
+        """`detector` looks at the analysis scale; `extra_looks` follow it in order."""
+        self.looks = [primary_look(detector, plan), *extra_looks]
         self._embedder = embedder
-        self._max_side = plan.leak_check_max_side
         self._hide_everyone = plan.hide_everyone_else
         self._stride = max(1, plan.residual_stride)
         self._hidden: dict[str, np.ndarray] = {}
@@ -129,6 +141,7 @@ class LeakChecker:
                 matched_identity=self._matched(face),
                 distance=face.nearest[1] if face.nearest else None,
                 covered=not any(_overlaps(face.box, box) for box in uncovered),
+                detector=face.look,
             )
             for face in leaks
         ]
@@ -152,18 +165,25 @@ class LeakChecker:
     # -- internals -------------------------------------------------------------------------
 
     def _faces(self, frame: np.ndarray, regions: list[Region]) -> list[_Face]:
-        small, scale = downscale(frame, self._max_side)
-        faces = []
-        for detection in self._detector.detect(small):
-            box = np.asarray(detection.box, dtype=np.float32) * scale
-            face = _Face(detection, box, _owner(box, regions))
-            if self._hidden:
-                face.embedding = self._embedder.embed(small, detection)
-                face.nearest = min(
-                    ((i, cosine_distance(face.embedding, e)) for i, e in self._hidden.items()),
-                    key=lambda item: item[1],
-                )
-            faces.append(face)
+        faces: list[_Face] = []
+        for look in self.looks:
+            if not applies(look, frame):
+                continue
+            seen = run_look(look, frame)
+            for detection in seen.detections:
+                box = np.asarray(detection.box, dtype=np.float32) * seen.scale
+                if any(same_face(box, face.box) for face in faces):
+                    continue
+                face = _Face(detection, box, _owner(box, regions), look.label)
+                # Under hide-everyone a face outside every region is covered whatever its
+                # identity: embedding it would change nothing.
+                if self._hidden and not (self._hide_everyone and face.owner is None):
+                    face.embedding = self._embedder.embed(seen.image, detection)
+                    face.nearest = min(
+                        ((i, cosine_distance(face.embedding, e)) for i, e in self._hidden.items()),
+                        key=lambda item: item[1],
+                    )
+                faces.append(face)
         return faces
 
     def _matched(self, face: _Face) -> str | None:
@@ -190,16 +210,9 @@ class LeakChecker:
             acc.distances.append(min(cosine_distance(e, reference) for e in own))
 
 
-def downscale(frame: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
-    """The frame shrunk so its longer side is at most `max_side`, and the scale back."""
-    h, w = frame.shape[:2]
-    longest = max(h, w)
-    if max_side <= 0 or longest <= max_side:
-        return frame, 1.0
-    factor = max_side / longest
-    size = (max(1, round(w * factor)), max(1, round(h * factor)))
-    small = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
-    return small, w / size[0]
+def primary_look(detector: FaceDetector, plan: RenderPlan) -> Look:
+    """The analysis detector at the analysis scale (never enlarged)."""
+    return Look(detector.name, detector, plan.leak_check_max_side)
 
 
 def cover_box(frame: np.ndarray, box: np.ndarray) -> None:

@@ -67,7 +67,7 @@ class Ellipse:
         return (self.cx - half_w, self.cy - half_h, self.cx + half_w, self.cy + half_h)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class SoftMask:
     """Alpha (0..1, float32) of a window of the frame whose top-left corner is (x0, y0)."""
 

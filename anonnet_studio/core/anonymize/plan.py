@@ -131,6 +131,13 @@ class RenderPlan:
     shots: tuple[tuple[int, int], ...] = ()
     leak_check: bool = True
     leak_check_max_side: int = 640  # the analysis detection scale
+    # The leak check's extra looks (see `looks`): the second detector family with the
+    # frame's longer side at most this (0: off), and, on frames larger than the analysis
+    # scale, the analysis detector's small-face pass, enlarged up to 1.5x but to a longer
+    # side of at most `small_face_side` (0: off), in tiles of `small_face_tile` (0: whole).
+    second_look_side: int = 640
+    small_face_side: int = 2880
+    small_face_tile: int = 960
     residual_stride: int = 5  # residual re-identification on every Nth frame
     side_by_side: bool = False  # original | anonymized, double width
     crf: int = 18
@@ -157,7 +164,7 @@ def regions_at(plan: RenderPlan, frame_index: int) -> list[Region]:
     return plan.region_index().at(frame_index)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class _TrackMasks:
     person: PersonPlan
     track: TrackGeometry

@@ -17,6 +17,7 @@ from typing import Protocol
 import numpy as np
 
 from anonnet_studio.core.anonymize.leakcheck import LeakChecker, LeakRecord, ResidualStats
+from anonnet_studio.core.anonymize.looks import extra_looks
 from anonnet_studio.core.anonymize.methods import (
     FaceRedactor,
     SyntheticFaceSource,
@@ -51,6 +52,11 @@ class RenderModels(Protocol):
     @property
     def embedder(self) -> FaceEmbedder: ...
 
+    @property
+    def check_detector(self) -> FaceDetector | None:
+        """A detector of another family for the leak check's second look (None: none)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class RenderResult:
@@ -72,6 +78,7 @@ class RenderResult:
     # Whether the leak check's detector found the tracked faces in original frames; None
     # without a leak check. A blind checker's clean result proves nothing.
     checker_sight: SightStats | None = None
+    leak_check_looks: list[str] = field(default_factory=list)  # labels, in the order run
 
 
 def render(
@@ -103,8 +110,9 @@ def render(
     redactor = FrameRedactor(redactors)
     checker = None
     if plan.leak_check and models is not None:  # (models is never None with a leak check)
-        checker = LeakChecker(models.detector, models.embedder, plan)
-    sight = CheckerSight(models.detector, plan) if checker is not None and models else None
+        looks = extra_looks(models.detector, models.check_detector, plan)
+        checker = LeakChecker(models.detector, models.embedder, plan, looks)
+    sight = CheckerSight(checker.looks, plan) if checker is not None else None
     plan.region_index()  # build the lookup once, before the clock of the first frame
     clock = _StageClock()
     leaks: list[LeakRecord] = []
@@ -165,6 +173,7 @@ def render(
         leak_check=checker is not None,
         timings=timings,
         checker_sight=sight.stats() if sight is not None else None,
+        leak_check_looks=[look.label for look in checker.looks] if checker is not None else [],
     )
 
 

@@ -36,7 +36,7 @@ class FrameSource(Protocol):
     def keyframe_at_or_before(self, index: int) -> int: ...
 
 
-@dataclass
+@dataclass(eq=False)
 class OutwardFrames:
     """The seed's image, then the backward frames (seed-1 down to `start`) and the forward
     frames (seed+1 up to `end`-1), in that order of use."""

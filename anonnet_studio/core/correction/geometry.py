@@ -74,7 +74,7 @@ def box_iou(a: np.ndarray, b: np.ndarray) -> float:
     return inter / union if union > 0 else 0.0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class RowCorrection:
     """Per-row change of a keyframe correction: each row's box centre moves from
     `old_centres` to `new_centres` and its size is multiplied by `ratios` (per axis)."""

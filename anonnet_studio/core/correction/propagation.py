@@ -86,7 +86,7 @@ class PropagationSettings:
     backward_chunk_bytes: int = 192 * 1024 * 1024  # frames held while going backward
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class PropagatedTrack:
     """The face's box in every frame it was followed, full-frame pixels."""
 
@@ -108,7 +108,7 @@ class PropagatedTrack:
         )
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class _Row:
     frame: int
     box: np.ndarray
@@ -116,7 +116,7 @@ class _Row:
     score: float
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class _Identity:
     """What the followed face looks like: its embedding and where the user's box sits
     relative to a detection of it (centre offset in detection units, size ratio)."""

@@ -18,7 +18,7 @@ import numpy as np
 from anonnet_studio.core.errors import UnsupportedCodecError
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class FrameIndex:
     """Presentation timestamps of every frame and which frames are keyframes."""
 

@@ -23,7 +23,7 @@ DEFAULT_CACHE_BYTES = 160 * 1024 * 1024
 _SEEK_ATTEMPTS = 3
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class DecodedFrame:
     """One decoded frame: `image` is upright RGB uint8 (H, W, 3)."""
 

@@ -31,7 +31,7 @@ STATS_SMOOTHING = 0.2  # weight of the newest frame
 MIN_STATS_PIXELS = 16
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class AnimatedPatch:
     """An animated face resampled into a mask window."""
 
@@ -104,7 +104,7 @@ def warp_into_window(
     )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class LabStats:
     mean: np.ndarray  # (3,) L, a, b
     std: np.ndarray  # (3,)

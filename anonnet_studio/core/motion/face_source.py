@@ -252,7 +252,7 @@ class MotionOptions:
     motion_batch_size: int = 8
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class LivePortraitFace:
     source: SourceState  # the synthetic face crop's appearance and keypoints
     reference: MotionParams  # the original face at the keyframe (d0)

@@ -49,7 +49,7 @@ STAGE_PREPARE = "Preparing synthetic face"
 STAGE_DENOISE = "Generating synthetic face"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class GenerationResult:
     """Everything one generation produced. Arrays are RGB uint8 unless noted; crop-sized
     arrays are (S, S, ...) with S = placement.size."""
@@ -65,7 +65,7 @@ class GenerationResult:
     settings: GenerationSettings  # the exact parameters used (seed included)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class PreparedFace:
     """A keyframe face made ready for inpainting (see `SyntheticFaceGenerator.prepare`)."""
 

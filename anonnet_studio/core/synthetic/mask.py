@@ -40,7 +40,7 @@ class FaceParser(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class FaceMask:
     pipeline_mask: np.ndarray  # (S, S) uint8, 255 = regenerate
     alpha: np.ndarray  # (S, S) float32 in [0, 1], 0 wherever pipeline_mask is 0

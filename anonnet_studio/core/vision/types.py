@@ -13,7 +13,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class FaceDetection:
     box: np.ndarray  # (4,) float32: x0, y0, x1, y1
     # (5, 2) float32, YuNet order: right eye, left eye (as seen in the image: the eye on the

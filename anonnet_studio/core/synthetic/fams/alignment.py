@@ -32,7 +32,7 @@ _CENTRE_BELOW_EYES = 0.39  # in eye-to-mouth distances
 _MAX_DIRECT_SHRINK = 1.5
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class AlignedPlacement:
     """Where an aligned `size` x `size` crop lies in the frame: `matrix` (2x3) maps frame
     pixel coordinates to crop pixel coordinates (rotation, uniform scale, shift)."""

@@ -51,7 +51,7 @@ PARSER_MODEL = "bisenet-face-parsing"
 _COLOUR_REGION_ALPHA = 0.99
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class PreparedFamsFace:
     """A face made ready for generation: everything that does not depend on the seed,
     the degree, the guidance or the steps, so retries reuse it."""
@@ -62,7 +62,7 @@ class PreparedFamsFace:
     mask: FaceMask  # what may change in the crop
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class FamsResult:
     """Everything one generation produced; crop-sized arrays are (S, S, ...) with
     S = placement.size, RGB uint8 unless noted. Field names follow `GenerationResult`."""
@@ -77,7 +77,7 @@ class FamsResult:
     backend: str = BACKEND_NAME
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class FaceRequest:
     """One face of a frame to anonymize, with its own settings (seed, degree, ...)."""
 
@@ -86,7 +86,7 @@ class FaceRequest:
     settings: FamsSettings
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class MultiFaceResult:
     frame: np.ndarray  # every requested face replaced
     faces: tuple[FamsResult, ...]  # per face, in request order
