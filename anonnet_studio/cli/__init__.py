@@ -22,6 +22,7 @@ _SUBCOMMAND_MODULES = (
     "analyze_cmd",
     "anonymize_cmd",
     "models_cmd",
+    "batch_cmd",
 )
 
 

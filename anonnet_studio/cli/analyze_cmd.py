@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from anonnet_studio.app.runtime import load_vision_models, model_manager
 from anonnet_studio.cli.common import (
@@ -22,6 +25,11 @@ from anonnet_studio.core.fileio import OutputTransaction, atomic_write_text
 from anonnet_studio.project.from_analysis import project_from_analysis
 from anonnet_studio.project.io import save_project
 from anonnet_studio.project.summary import project_summary
+
+if TYPE_CHECKING:
+    from anonnet_studio.core.progress import ProgressCallback
+    from anonnet_studio.core.vision.factory import VisionModels
+    from anonnet_studio.core.vision.selection import BackendChoice
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -59,12 +67,27 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def analyze_to_project(video: Path, args: argparse.Namespace):
-    """Shared by `analyze` and `anonymize VIDEO`."""
-    models = load_vision_models(
-        model_manager(args.models_dir, args.offline), backend_choice(args), args.device
+def analyze_to_project(
+    video: Path,
+    args: argparse.Namespace,
+    *,
+    load_models: Callable[[BackendChoice], VisionModels] | None = None,
+    on_progress: ProgressCallback | None = None,
+):
+    """Shared by `analyze` and `anonymize VIDEO` (and `batch`, which passes a loader that
+    keeps the models for the next file, and its own progress sink)."""
+    if load_models is None:
+        models = load_vision_models(
+            model_manager(args.models_dir, args.offline), backend_choice(args), args.device
+        )
+    else:
+        models = load_models(backend_choice(args))
+    sink = (
+        contextlib.nullcontext(on_progress)
+        if on_progress is not None
+        else TerminalProgress(enabled=not args.quiet)
     )
-    with TerminalProgress(enabled=not args.quiet) as progress:
+    with sink as progress:
         result = analyze_video(video, models, on_progress=progress)
         return project_from_analysis(result, video, on_progress=progress)
 

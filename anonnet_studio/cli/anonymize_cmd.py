@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,11 +36,16 @@ from anonnet_studio.project.schema import Method, Project
 if TYPE_CHECKING:
     from anonnet_studio.app.synthetic import SyntheticStage
     from anonnet_studio.core.models.manager import ModelManager
+    from anonnet_studio.core.progress import ProgressCallback
     from anonnet_studio.core.vision.factory import VisionModels
+    from anonnet_studio.core.vision.selection import BackendChoice
     from anonnet_studio.project.export import ExportOutcome
 
 PROJECT_SUFFIX = ".anonproj"
 METHOD_CHOICES = ("blur", "pixelate", "mask", "synthetic")
+
+# A batch worker passes one that keeps the models it loaded for the next file.
+ModelLoader = Callable[["BackendChoice"], "VisionModels"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -50,18 +57,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     anonymize.add_argument("input", type=Path, help="a video file or a .anonproj project")
     anonymize.add_argument("-o", "--output", type=Path, required=True)
-    anonymize.add_argument("--method", choices=METHOD_CHOICES, help="method for everyone hidden")
-    anonymize.add_argument(
-        "--keep", nargs="+", default=[], metavar="IDENTITY", help="ids (P1...) or names to keep"
-    )
+    add_choice_options(anonymize)
     anonymize.add_argument("--project", type=Path, help="also save the analysed project here")
-    _add_export_options(anonymize)
+    add_export_options(anonymize)
     anonymize.set_defaults(handler=run_anonymize)
 
     export = subparsers.add_parser("export", help="render a project with the choices saved in it")
     export.add_argument("project", type=Path)
     export.add_argument("-o", "--output", type=Path, required=True)
-    _add_export_options(export)
+    add_export_options(export)
     export.set_defaults(handler=run_export)
 
     report = subparsers.add_parser(
@@ -72,8 +76,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     report.set_defaults(handler=run_report)
 
 
-def _add_export_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--report", type=Path, help="write an audit report (JSON + HTML)")
+def add_choice_options(parser: argparse.ArgumentParser) -> None:
+    """Who is hidden and how (also taken by `batch`)."""
+    parser.add_argument("--method", choices=METHOD_CHOICES, help="method for everyone hidden")
+    parser.add_argument(
+        "--keep", nargs="+", default=[], metavar="IDENTITY", help="ids (P1...) or names to keep"
+    )
+
+
+def add_export_options(parser: argparse.ArgumentParser, *, report: bool = True) -> None:
+    """Options of every export (also taken by `batch`, which always writes the report)."""
+    if report:
+        parser.add_argument("--report", type=Path, help="write an audit report (JSON + HTML)")
     parser.add_argument(
         "--report-paths",
         action="store_true",
@@ -96,7 +110,20 @@ def _add_export_options(parser: argparse.ArgumentParser) -> None:
 
 
 def run_anonymize(args: argparse.Namespace) -> int:
-    source = existing_file(args.input)
+    outcome, stage, project = anonymize_file(args.input, args)
+    return _report_outcome(outcome, stage, args, saved_to=args.project, project=project)
+
+
+def anonymize_file(
+    input_path: Path,
+    args: argparse.Namespace,
+    *,
+    load_models: ModelLoader | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> tuple[ExportOutcome, SyntheticStage, Project]:
+    """`anonymize` of one video or project, its outputs committed; nothing printed.
+    `on_progress` replaces the terminal bars (a batch collects them)."""
+    source = existing_file(input_path)
     project = load_project(source) if source.suffix == PROJECT_SUFFIX else None
     inputs = project_inputs(source, project) if project else [PathRole(source, "source video")]
     extra = project_outputs(args.project) if args.project else []
@@ -107,30 +134,45 @@ def run_anonymize(args: argparse.Namespace) -> int:
     if project is None:
         from anonnet_studio.cli.analyze_cmd import analyze_to_project
 
-        project = analyze_to_project(source, args)
+        project = analyze_to_project(source, args, load_models=load_models, on_progress=on_progress)
     apply_choices(project, method=args.method, keep=args.keep)
     with OutputTransaction() as transaction:
-        outcome, stage = _export(project, args, transaction)
+        outcome, stage = _export(project, args, transaction, load_models, on_progress)
         if args.project:
             # Saved after the export, so it records the export's verdict, leak frames and
             # the faces generated now; committed with the video, or not at all.
             save_project(project, args.project, transaction=transaction)
         transaction.commit()
-    return _report_outcome(outcome, stage, args, saved_to=args.project, project=project)
+    return outcome, stage, project
 
 
 def run_export(args: argparse.Namespace) -> int:
     path = existing_file(args.project, "project")
+    outcome, stage, project = export_file(path, args)
+    return _report_outcome(outcome, stage, args, saved_to=path, project=project)
+
+
+def export_file(
+    path: Path,
+    args: argparse.Namespace,
+    *,
+    save_back: bool = True,
+    load_models: ModelLoader | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> tuple[ExportOutcome, SyntheticStage, Project]:
+    """`export` of one project with its own choices, outputs committed; nothing printed.
+    `save_back=False` leaves the project file as it was (a batch never writes its inputs)."""
     project = load_project(path)
     _check_paths(args, project_inputs(path, project), [])
     check_against_clip(voice_settings(args, project.voice), Path(project.source.path))
     with OutputTransaction() as transaction:
-        outcome, stage = _export(project, args, transaction)
-        # Saved back: the faces generated now (so the next export reuses them), the leak
-        # frames and the export record that `report` prints.
-        save_project(project, path, transaction=transaction)
+        outcome, stage = _export(project, args, transaction, load_models, on_progress)
+        if save_back:
+            # Saved back: the faces generated now (so the next export reuses them), the
+            # leak frames and the export record that `report` prints.
+            save_project(project, path, transaction=transaction)
         transaction.commit()
-    return _report_outcome(outcome, stage, args, saved_to=path, project=project)
+    return outcome, stage, project
 
 
 def _check_paths(
@@ -162,7 +204,11 @@ def apply_choices(project: Project, *, method: str | None, keep: list[str]) -> N
 
 
 def _export(
-    project: Project, args: argparse.Namespace, transaction: OutputTransaction
+    project: Project,
+    args: argparse.Namespace,
+    transaction: OutputTransaction,
+    load_models: ModelLoader | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> tuple[ExportOutcome, SyntheticStage]:
     """Renders the video and the report, staged in `transaction` for the caller to commit."""
     from anonnet_studio.project.export import export_project
@@ -171,10 +217,13 @@ def _export(
     # The leak check compares embeddings, so it uses the embedder the project was analysed
     # with, whatever --embedder says.
     choice = choice_for_project(backend_choice(args), project)
-    models = load_vision_models(manager, choice, args.device)
+    if load_models is None:
+        models = load_vision_models(manager, choice, args.device)
+    else:
+        models = load_models(choice)
     voice = voice_settings(args, project.voice)
     encoder = speaker_encoder_for(voice, manager)
-    with TerminalProgress(enabled=not args.quiet) as progress:
+    with _progress_sink(args, on_progress) as progress:
         stage = _synthetic_stage(project, manager, models, args.device, progress)
         outcome = export_project(
             project,
@@ -193,6 +242,14 @@ def _export(
             transaction=transaction,
         )
     return outcome, stage
+
+
+def _progress_sink(
+    args: argparse.Namespace, on_progress: ProgressCallback | None
+) -> contextlib.AbstractContextManager[Any]:
+    if on_progress is not None:
+        return contextlib.nullcontext(on_progress)
+    return TerminalProgress(enabled=not args.quiet)
 
 
 def _report_outcome(

@@ -33,6 +33,7 @@ class EditorActions:
         self.save = add("&Save project", QKeySequence.StandardKey.Save, "save")
         self.save_as = add("Save project &as…", "Ctrl+Shift+S", "save-as")
         self.export = add("&Export video…", "Ctrl+E", "export")
+        self.batch_export = add("&Batch export…")
         self.close_project = add("&Close project", "Ctrl+W")
         self.quit = add("&Quit", QKeySequence.StandardKey.Quit, "quit")
         self.recent_menu = QMenu("Open &recent", window)
@@ -81,8 +82,9 @@ class EditorActions:
         file_menu.addAction(self.open)
         file_menu.addMenu(self.recent_menu)
         file_menu.addSeparator()
-        for action in (self.save, self.save_as, self.export, self.close_project):
+        for action in (self.save, self.save_as, self.export, self.batch_export):
             file_menu.addAction(action)
+        file_menu.addAction(self.close_project)
         file_menu.addSeparator()
         file_menu.addAction(self.quit)
         edit_menu = bar.addMenu("&Edit")

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 from anonnet_studio.core.diagnostics import CrashReport
 from anonnet_studio.ui.actions import EditorActions
 from anonnet_studio.ui.autosave import AutosaveManager
+from anonnet_studio.ui.batch_export import BatchExportController
 from anonnet_studio.ui.context import EditorContext
 from anonnet_studio.ui.correction.actions import CorrectionActions
 from anonnet_studio.ui.correction.controller import CorrectionController
@@ -77,6 +78,7 @@ class MainWindow(QMainWindow):
             lambda: self.settings, dialog_parent=self, parent=self,
         )  # fmt: skip
         self.generation = GenerationController(self.document, self.worker, self.messenger, self)
+        self.batch_export = BatchExportController(self.worker, self.messenger, self)
         self.autosave = AutosaveManager(
             self.document, context.recovery_dir, self.settings.autosave_interval_s, self
         )
@@ -125,6 +127,7 @@ class MainWindow(QMainWindow):
         a.save.triggered.connect(self.files.save)
         a.save_as.triggered.connect(lambda: self.files.save_as())
         a.export.triggered.connect(self.show_export_dialog)
+        a.batch_export.triggered.connect(self.batch_export.choose_and_start)
         a.close_project.triggered.connect(self.files.close_project)
         a.quit.triggered.connect(self.close)
         a.settings.triggered.connect(self.show_settings_dialog)

@@ -21,6 +21,7 @@ from anonnet_studio.core.progress import CancelToken, Progress, ProgressCallback
 from anonnet_studio.core.voice.settings import VoiceMethod
 from anonnet_studio.project.backends import choice_for_project
 from anonnet_studio.project.synthetic_faces import GeneratedFace
+from anonnet_studio.workers.batch_jobs import BATCH_HANDLERS
 from anonnet_studio.workers.correction_jobs import CORRECTION_HANDLERS
 from anonnet_studio.workers.model_jobs import MODEL_HANDLERS
 from anonnet_studio.workers.requests import (
@@ -300,4 +301,5 @@ _HANDLERS: dict[type, Handler] = {
     **CORRECTION_HANDLERS,
     **MODEL_HANDLERS,
     **VOICE_HANDLERS,
+    **BATCH_HANDLERS,
 }

@@ -12,7 +12,7 @@ import dataclasses
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 
@@ -287,6 +287,26 @@ class VoicePreviewRequest:
         return f"Previewing the {self.settings.method.value} voice at {self.center_s:.1f} s"
 
 
+@dataclass(frozen=True, slots=True)
+class BatchExportRequest:
+    """Export each project with its own choices into `out_dir` (a mirrored tree, reports,
+    logs and the batch summary); projects already exported there are skipped."""
+
+    kind: ClassVar[JobKind] = JobKind.EXPORT
+    projects: tuple[Path, ...]
+    out_dir: Path
+    side_by_side: bool = False
+    leak_check: bool = True
+    crf: int = 18
+
+    def describe(self) -> str:
+        return f"Batch export of {len(self.projects)} project(s)"
+
+    def settings(self) -> dict[str, Any]:
+        return {"editor": True, "side_by_side": self.side_by_side,
+                "leak_check": self.leak_check, "crf": self.crf}  # fmt: skip
+
+
 JobRequest = (
     ConfigureRequest
     | ModelStatusRequest
@@ -301,4 +321,5 @@ JobRequest = (
     | ModelListRequest
     | ModelDownloadRequest
     | VoicePreviewRequest
+    | BatchExportRequest
 )

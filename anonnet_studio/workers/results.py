@@ -156,3 +156,17 @@ class ModelList:
 @dataclass(frozen=True, slots=True)
 class ModelsDownloaded:
     names: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchExportDone:
+    out_dir: Path
+    summary_html: Path
+    counts: dict[str, int]
+    failed: tuple[str, ...]  # "key: error" per failed file
+    exit_code: int  # as `anonnet-studio batch` would exit: 0 only when every file passed
+
+    def describe(self) -> str:
+        c = self.counts
+        return (f"{c.get('pass', 0)} of {c.get('files', 0)} passed, {c.get('failed', 0)} "
+                f"failed, {c.get('skipped', 0)} already done")  # fmt: skip
