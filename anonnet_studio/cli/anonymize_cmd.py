@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from anonnet_studio.core.progress import ProgressCallback
     from anonnet_studio.core.vision.factory import VisionModels
     from anonnet_studio.core.vision.selection import BackendChoice
+    from anonnet_studio.core.voice.settings import VoiceSettings
     from anonnet_studio.project.export import ExportOutcome
 
 PROJECT_SUFFIX = ".anonproj"
@@ -136,8 +137,9 @@ def anonymize_file(
 
         project = analyze_to_project(source, args, load_models=load_models, on_progress=on_progress)
     apply_choices(project, method=args.method, keep=args.keep)
+    project.voice = voice  # a saved project exports again with the same voice choices
     with OutputTransaction() as transaction:
-        outcome, stage = _export(project, args, transaction, load_models, on_progress)
+        outcome, stage = _export(project, args, voice, transaction, load_models, on_progress)
         if args.project:
             # Saved after the export, so it records the export's verdict, leak frames and
             # the faces generated now; committed with the video, or not at all.
@@ -164,9 +166,12 @@ def export_file(
     `save_back=False` leaves the project file as it was (a batch never writes its inputs)."""
     project = load_project(path)
     _check_paths(args, project_inputs(path, project), [])
-    check_against_clip(voice_settings(args, project.voice), Path(project.source.path))
+    # The options apply to this export only: the project's own voice settings are saved
+    # back unchanged.
+    voice = voice_settings(args, project.voice)
+    check_against_clip(voice, Path(project.source.path))
     with OutputTransaction() as transaction:
-        outcome, stage = _export(project, args, transaction, load_models, on_progress)
+        outcome, stage = _export(project, args, voice, transaction, load_models, on_progress)
         if save_back:
             # Saved back: the faces generated now (so the next export reuses them), the
             # leak frames and the export record that `report` prints.
@@ -206,6 +211,7 @@ def apply_choices(project: Project, *, method: str | None, keep: list[str]) -> N
 def _export(
     project: Project,
     args: argparse.Namespace,
+    voice: VoiceSettings,
     transaction: OutputTransaction,
     load_models: ModelLoader | None = None,
     on_progress: ProgressCallback | None = None,
@@ -221,7 +227,6 @@ def _export(
         models = load_vision_models(manager, choice, args.device)
     else:
         models = load_models(choice)
-    voice = voice_settings(args, project.voice)
     encoder = speaker_encoder_for(voice, manager)
     with _progress_sink(args, on_progress) as progress:
         stage = _synthetic_stage(project, manager, models, args.device, progress)

@@ -32,8 +32,14 @@ def disguised(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Pat
 def test_anonymize_disguises_the_voice_in_sync_and_the_report_says_so(
     disguised: tuple[Path, Path, Path, int], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    out, report_path, _, code = disguised
+    out, report_path, project, code = disguised
     assert code == 0
+    saved = load_project(project).voice  # a later `export` of it disguises the same way
+    assert saved.method.value == "mcadams"
+    assert [(r.start_s, r.end_s, r.kind.value) for r in saved.mute_ranges] == [
+        (1.0, 2.0, "mute"),
+        (3.0, 3.5, "bleep"),
+    ]
     report = json.loads(report_path.read_text())
     voice = report["voice"]
     assert voice["method"] == "mcadams" and voice["verdict"] == "DISGUISED"
@@ -60,7 +66,11 @@ def test_anonymize_disguises_the_voice_in_sync_and_the_report_says_so(
 def test_export_without_voice_keeps_the_stream_copy_and_reports_it(
     disguised: tuple[Path, Path, Path, int], tmp_path: Path
 ) -> None:
-    _, _, project, _ = disguised
+    _, _, saved, _ = disguised
+    project = tmp_path / "plain.anonproj"
+    plain = load_project(saved)
+    plain.voice = VoiceSettings()  # voice off, no ranges
+    save_project(plain, project)
     out, report = tmp_path / "plain.mp4", tmp_path / "plain.json"
     assert main(["export", str(project), "-o", str(out), "--report", str(report), "-q"]) == 0
     voice = json.loads(report.read_text())["voice"]
