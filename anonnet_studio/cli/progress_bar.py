@@ -16,7 +16,7 @@ from typing import TextIO
 
 from tqdm import tqdm
 
-from anonnet_studio.core.progress import Progress
+from anonnet_studio.core.progress import Progress, format_duration
 
 LOG_INTERVAL_S = 10.0
 LOG_STEP = 0.10  # a line each time the stage crosses another tenth
@@ -150,9 +150,9 @@ class _LogLines:
         text += amount if fraction is None else f"{fraction:.0%} ({amount})"
         elapsed = now - self._started
         if fraction is not None and 0 < fraction < 1 and elapsed >= 1.0:
-            text += f", about {_duration(max(1.0, elapsed / fraction * (1 - fraction)))} left"
+            text += f", about {format_duration(max(1.0, elapsed / fraction * (1 - fraction)))} left"
         if fraction is not None and fraction >= 1.0 and elapsed >= 1.0:
-            text += f", took {_duration(elapsed)}"
+            text += f", took {format_duration(elapsed)}"
         if progress.message:
             text += f" - {progress.message}"
         return text
@@ -175,14 +175,3 @@ def _size(n: int, scale_of: int | None = None) -> str:
     if reference >= 10_000_000_000:
         return f"{n / 1e9:.1f}" + ("" if scale_of is not None else " GB")
     return f"{n / 1e6:.1f}" + ("" if scale_of is not None else " MB")
-
-
-def _duration(seconds: float) -> str:
-    seconds = max(0, round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes, secs = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes} min {secs:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"

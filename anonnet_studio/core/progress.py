@@ -95,3 +95,15 @@ class EtaEstimator:
         if done <= 0 or elapsed < 0.5:
             return None
         return elapsed / done * (progress.total - progress.done)
+
+
+def format_duration(seconds: float) -> str:
+    """ "8 s", "2 min 05 s", "1 h 03 min"."""
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, secs = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from anonnet_studio.core.progress import format_duration
 from anonnet_studio.project.schema import Project
 from anonnet_studio.project.synthetic_faces import GeneratedFace
 from anonnet_studio.workers.requests import JobKind, PropagationTarget
@@ -86,18 +87,6 @@ class Configured:
 @dataclass(frozen=True, slots=True)
 class ModelStatus:
     missing_synthetic: tuple[str, ...]  # names of synthetic-stage models not on disk
-
-
-def format_duration(seconds: float) -> str:
-    """ "8 s", "2 min 05 s", "1 h 03 min"."""
-    seconds = max(0, round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes, secs = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes} min {secs:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
 
 
 @dataclass(frozen=True, slots=True, eq=False)
