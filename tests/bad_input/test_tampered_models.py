@@ -6,6 +6,7 @@ file that loads and runs and finds no face at all, the worst case for a privacy 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 from pathlib import Path
@@ -142,6 +143,15 @@ def test_verification_is_cached_until_the_file_changes(
     assert len(hashed) == 2
 
 
+class _SeesNothing:
+    """A face detector that finds nothing, like a broken or tampered model would."""
+
+    name = "sees-nothing"
+
+    def detect(self, image: object, **options: object) -> list[object]:
+        return []
+
+
 def test_a_blind_leak_check_fails_the_export(clip: Path, blind_yunet: Path, tmp_path: Path) -> None:
     """A project analysed with the real detector, exported with a leak check whose detector
     sees nothing: the report must not say PASS."""
@@ -154,7 +164,8 @@ def test_a_blind_leak_check_fails_the_export(clip: Path, blind_yunet: Path, tmp_
     def model_dir(name: str) -> Path:
         return blind_yunet.parent if name == "yunet" else manager.resolve(name)
 
-    blind = build_embedded_vision(model_dir)
+    # The check's second detector (CenterFace) would see the faces: blind it too.
+    blind = dataclasses.replace(build_embedded_vision(model_dir), check_detector=_SeesNothing())
     seeing = build_embedded_vision(manager.resolve)
     for models, verdict, saw in ((blind, "FAIL", False), (seeing, "PASS", True)):
         project = load_project(project_path)
