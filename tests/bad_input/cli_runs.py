@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -58,6 +59,12 @@ def run_cli(
     )
 
 
+def _interruptible() -> None:
+    # A shell starts background jobs with SIGINT ignored, and Python then keeps ignoring
+    # it: tests run that way (a detached CI job) must still see Ctrl+C handled.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_cli(args: Sequence[str | Path], cwd: Path, models: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [*CLI, *map(str, args)],
@@ -66,6 +73,7 @@ def start_cli(args: Sequence[str | Path], cwd: Path, models: Path) -> subprocess
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_interruptible,
     )
 
 

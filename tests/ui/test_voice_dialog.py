@@ -73,9 +73,10 @@ def test_preview_disguises_on_the_worker_and_plays_the_clip(
 
     monkeypatch.setitem(handlers._HANDLERS, VoicePreviewRequest, spy)
     window.state.set_frame(120)  # 4.8 s into the clip
-    with qtbot.waitSignal(worker.job_finished, timeout=TIMEOUT_MS):
-        voice.preview_button.click()
-        assert not voice.preview_button.isEnabled()  # one preview at a time
+    voice.preview_button.click()
+    assert not voice.preview_button.isEnabled()  # one preview at a time
+    # Other jobs (thumbnails, the preview proxy) may finish first: wait for this one.
+    qtbot.waitUntil(lambda: voice.preview_button.isEnabled(), timeout=TIMEOUT_MS)
     assert threads and threads[0] is not threading.main_thread()
     clip = voice.last_preview
     assert clip is not None and clip.method == "pitch"
@@ -101,8 +102,8 @@ def test_without_qtmultimedia_the_preview_says_why_it_cannot_play(
     _, dialog = _dialog(qtbot, worker, store, tmp_path, fixture_project(CLEAN_SPEECH_FIXTURE))
     voice = dialog.voice  # its default player: QtMultimedia, imported when it plays
     monkeypatch.setitem(sys.modules, "PySide6.QtMultimedia", None)  # import fails
-    with qtbot.waitSignal(worker.job_finished, timeout=TIMEOUT_MS):
-        voice.preview_button.click()
+    voice.preview_button.click()
+    qtbot.waitUntil(lambda: voice.preview_button.isEnabled(), timeout=TIMEOUT_MS)
     assert voice.last_preview is not None
     assert "cannot play it: Audio playback is not available" in voice.message.text()
 

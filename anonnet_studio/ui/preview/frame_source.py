@@ -179,7 +179,8 @@ class PreviewFrameSource(QObject):
                 plan=self._current_plan(),
                 plan_version=self._document.render_revision,
                 max_side=self._max_side,
-                source_hash=project.source.sha256,
+                # No proxy while a video is shown before its analysis made a project.
+                source_hash=project.source.sha256 if project is not None else None,
             )
         )
         self.requests_sent += 1
