@@ -45,7 +45,10 @@ def known_folders(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
     folders = {str(Path.home())}
     for path in paths:
         for candidate in (Path(path), Path(path).expanduser().resolve()):
-            folders.add(str(candidate.parent))
+            # Absolute only: a relative folder such as "out" is a plain word, and stripping
+            # it everywhere would mangle "output" (a key of the report itself).
+            if candidate.parent.is_absolute():
+                folders.add(str(candidate.parent))
     return sorted((f for f in folders if len(f) > 1), key=len, reverse=True)
 
 

@@ -179,3 +179,20 @@ def test_the_host_and_user_names_of_this_machine_are_scrubbed_from_free_text(
     text = _written(report, tmp_path)
     assert "jdoe" not in text and "newsroom-laptop" not in text
     assert "lock held by [private]@[private] (pid 4242)" in text
+
+
+def test_relative_paths_as_typed_leave_the_report_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`anonymize ../clips/a.mp4 -o out/a.mp4`: the folder "out" is a plain word, and
+    must not be cut out of "output" (the demo's own command crashed on that)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "out").mkdir()
+    project = _project(tmp_path)
+    project.source = replace(project.source, path="Sources/interview.mp4")
+    result = replace(_result(tmp_path), dest=Path("out") / "out.mp4")
+    report = build_report(project, _plan(project), result)
+    assert report["output"]["file_name"] == "out.mp4"
+    json_path, html_path = write_report(report, Path("out") / "report.json")
+    assert "out.mp4" in html_path.read_text()
+    assert str(tmp_path) not in json_path.read_text() + html_path.read_text()
