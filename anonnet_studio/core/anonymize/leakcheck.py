@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from anonnet_studio.core.anonymize.looks import Look, applies, run_look, same_face
+from anonnet_studio.core.anonymize.looks import Look, faces_seen, same_face
 from anonnet_studio.core.anonymize.masks import box_mask
 from anonnet_studio.core.anonymize.methods import blend_into, blurred, filled
 from anonnet_studio.core.anonymize.plan import Region, RenderPlan
@@ -166,24 +166,19 @@ class LeakChecker:
 
     def _faces(self, frame: np.ndarray, regions: list[Region]) -> list[_Face]:
         faces: list[_Face] = []
-        for look in self.looks:
-            if not applies(look, frame):
+        for seen, detection, box in faces_seen(self.looks, frame):
+            if any(same_face(box, face.box) for face in faces):
                 continue
-            seen = run_look(look, frame)
-            for detection in seen.detections:
-                box = np.asarray(detection.box, dtype=np.float32) * seen.scale
-                if any(same_face(box, face.box) for face in faces):
-                    continue
-                face = _Face(detection, box, _owner(box, regions), look.label)
-                # Under hide-everyone a face outside every region is covered whatever its
-                # identity: embedding it would change nothing.
-                if self._hidden and not (self._hide_everyone and face.owner is None):
-                    face.embedding = self._embedder.embed(seen.image, detection)
-                    face.nearest = min(
-                        ((i, cosine_distance(face.embedding, e)) for i, e in self._hidden.items()),
-                        key=lambda item: item[1],
-                    )
-                faces.append(face)
+            face = _Face(detection, box, _owner(box, regions), seen.look.label)
+            # Under hide-everyone a face outside every region is covered whatever its
+            # identity: embedding it would change nothing.
+            if self._hidden and not (self._hide_everyone and face.owner is None):
+                face.embedding = self._embedder.embed(seen.image, detection)
+                face.nearest = min(
+                    ((i, cosine_distance(face.embedding, e)) for i, e in self._hidden.items()),
+                    key=lambda item: item[1],
+                )
+            faces.append(face)
         return faces
 
     def _matched(self, face: _Face) -> str | None:

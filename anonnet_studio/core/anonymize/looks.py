@@ -10,7 +10,7 @@ minimum size at the analysis scale (crowds, wide stage shots).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -88,6 +88,19 @@ def run_look(look: Look, frame: np.ndarray) -> Seen:
     for top, left, crop in tiles(image, look.tile):
         found += [_shifted(d, left, top) for d in look.detector.detect(crop)]
     return Seen(look, image, scale, merged(found))
+
+
+def faces_seen(
+    looks: Sequence[Look], frame: np.ndarray
+) -> Iterator[tuple[Seen, FaceDetection, np.ndarray]]:
+    """Each face the looks that apply to `frame` find, look by look (a look runs only when
+    the caller asks for more), with its box in full-frame pixels (float32)."""
+    for look in looks:
+        if not applies(look, frame):
+            continue
+        seen = run_look(look, frame)
+        for detection in seen.detections:
+            yield seen, detection, np.asarray(detection.box, dtype=np.float32) * seen.scale
 
 
 def resized(frame: np.ndarray, side: int, max_upscale: float = 1.0) -> tuple[np.ndarray, float]:

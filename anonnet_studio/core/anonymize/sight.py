@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from anonnet_studio.core.anonymize.looks import Look, applies, run_look
+from anonnet_studio.core.anonymize.looks import Look, faces_seen
 from anonnet_studio.core.anonymize.plan import Region, RenderPlan
 
 # Confirmations after which the detector is known to see; probing stops then.
@@ -52,15 +52,11 @@ class CheckerSight:
         if seen >= ENOUGH_SIGHTINGS or not tracked or frame_index % self._stride:
             return
         self._probed += 1
-        for look in self._looks:
-            if not applies(look, original):
-                continue
-            found = run_look(look, original)
-            for detection in found.detections:
-                box = np.asarray(detection.box, dtype=np.float64) * found.scale
-                if any(_centre_inside(box, region.box) for region in tracked):
-                    self._seen_by[look.label] = self._seen_by.get(look.label, 0) + 1
-                    return
+        for found, _, box in faces_seen(self._looks, original):
+            if any(_centre_inside(box, region.box) for region in tracked):
+                label = found.look.label
+                self._seen_by[label] = self._seen_by.get(label, 0) + 1
+                return
 
     def stats(self) -> SightStats:
         return SightStats(self._probed, sum(self._seen_by.values()), dict(self._seen_by))
