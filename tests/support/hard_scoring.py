@@ -12,7 +12,7 @@ import numpy as np
 from anonnet_studio.core.analysis.pipeline import analyze_video
 from anonnet_studio.core.analysis.result import AnalysisResult
 from anonnet_studio.core.anonymize.leakcheck import primary_look
-from anonnet_studio.core.anonymize.looks import Look, applies, extra_looks, run_look
+from anonnet_studio.core.anonymize.looks import Look, extra_looks, faces_seen
 from anonnet_studio.core.anonymize.plan import PersonPlan, RedactionMethod, RenderPlan
 from anonnet_studio.core.anonymize.plan import TrackGeometry as Geometry
 from anonnet_studio.core.anonymize.renderer import RenderResult, render
@@ -75,12 +75,7 @@ def check_looks(vision: VisionModels, plan: RenderPlan) -> list[Look]:
 
 
 def look_boxes(looks: list[Look], frame: np.ndarray) -> list[np.ndarray]:
-    boxes = []
-    for look in looks:
-        if applies(look, frame):
-            seen = run_look(look, frame)
-            boxes += [d.box * seen.scale for d in seen.detections]
-    return boxes
+    return [box for _, _, box in faces_seen(looks, frame)]
 
 
 def plan_for(analysis: AnalysisResult, **options: object) -> RenderPlan:
