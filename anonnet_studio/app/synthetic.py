@@ -1,13 +1,16 @@
 """The synthetic-face service: generation and motion, composed for the CLI and the editor.
 
-One path for everybody. `generate_face` runs the generate -> verify -> retry loop for one
-`FaceJob` (the editor's Regenerate and Generate for everyone run it on the worker);
-`synthetic_stage` is what an export needs: it generates the faces still missing (with the
-already loaded generator when there is one), records them in the project it was given
+One path for everybody and both backends (AnonNET's SD 1.5, FAMS). `generate_face`
+(`app.synthetic_generation`) runs the generate -> verify -> retry loop for one `FaceJob`
+with the person's backend (the editor's Regenerate and Generate for everyone run it on
+the worker); `synthetic_stage` is what an export needs: it generates the faces still
+missing (with the already loaded generators when there are), records them in the project
+it was given
 (`RecordGeneration`) and returns them, so the editor can record them in the live document
 too and the next export reuses them; then it builds the animated face source (LivePortrait
 when its weights are installed, else the embedded landmark warp). Missing diffusion weights
-are not an error: the people concerned are redacted and the notes say why.
+are not an error: the people concerned are redacted and the notes say why (with the
+download command of their backend).
 
 Typical export glue::
 
@@ -17,18 +20,23 @@ Typical export glue::
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
-import numpy as np
-
+from anonnet_studio.app.synthetic_generation import (
+    GeneratorFactory,
+    SyntheticVisionModels,
+    anonymity_verifier,
+    compute_device,
+    generate_face,
+    generate_missing_faces,
+    landmark_predictor,
+    synthetic_landmarks,
+    verifier_embedder_key,
+)
 from anonnet_studio.core.anonymize.plan import TrackGeometry
-from anonnet_studio.core.errors import AnonNetError
-from anonnet_studio.core.media.reader import VideoReader
-from anonnet_studio.core.models.manager import DOWNLOAD_COMMAND, ModelManager
-from anonnet_studio.core.motion.driving import VideoFrames, landmarks_agree
+from anonnet_studio.core.models.manager import ModelManager
+from anonnet_studio.core.motion.driving import VideoFrames
 from anonnet_studio.core.motion.face_source import (
     AnimatedFaceSource,
     LivePortraitBackend,
@@ -37,50 +45,39 @@ from anonnet_studio.core.motion.face_source import (
     SyntheticKeyframe,
 )
 from anonnet_studio.core.motion.fallback_warp import FallbackWarpBackend
-from anonnet_studio.core.progress import CancelToken, Progress, ProgressCallback, check_cancel
-from anonnet_studio.core.synthetic.attempts import FacePlacement
-from anonnet_studio.core.vision.factory import build_embedder
-from anonnet_studio.core.vision.landmarks import SHAPE68_FILE, DlibLandmarks68
-from anonnet_studio.core.vision.types import FaceDetector, FaceEmbedder, LandmarkPredictor
-from anonnet_studio.project.backends import analysed_embedder
+from anonnet_studio.core.progress import CancelToken, ProgressCallback
+from anonnet_studio.core.vision.types import LandmarkPredictor
 from anonnet_studio.project.render_plan import wants_synthetic_face
 from anonnet_studio.project.schema import Identity, Project
-from anonnet_studio.project.synthetic_faces import (
-    NEEDS_ATTENTION,
-    FaceJob,
-    GeneratedFace,
-    face_job,
-    held_back_people,
-    people_to_generate,
-    record_generated,
-    selected_face,
-)
+from anonnet_studio.project.synthetic_faces import GeneratedFace, selected_face
 
 if TYPE_CHECKING:
-    # torch and diffusers load only when a face is generated or LivePortrait animates.
+    # torch loads only when LivePortrait animates.
     from anonnet_studio.core.motion.liveportrait import LivePortraitConfig
     from anonnet_studio.core.synthetic.devices import ComputeDevice
-    from anonnet_studio.core.synthetic.generator import GenerationResult, SyntheticFaceGenerator
-    from anonnet_studio.core.synthetic.verify import EmbeddingVerifier
 
-LANDMARK_MODEL = "dlib-face-models"
+__all__ = [
+    "GeneratorFactory",
+    "SyntheticStage",
+    "SyntheticVisionModels",
+    "anonymity_verifier",
+    "build_face_source",
+    "compute_device",
+    "generate_face",
+    "generate_missing_faces",
+    "landmark_predictor",
+    "motion_backend",
+    "synthetic_keyframe",
+    "synthetic_landmarks",
+    "synthetic_stage",
+    "verifier_embedder_key",
+]
+
 LIVEPORTRAIT_MODELS = ("liveportrait-safetensors", "liveportrait")
 FALLBACK_NOTE = (
     "animated with the embedded landmark warp (lower quality than LivePortrait, whose "
     "weights are not downloaded)"
 )
-GeneratorFactory = Callable[[], "SyntheticFaceGenerator"]
-
-
-class SyntheticVisionModels(Protocol):
-    """What the synthetic stage needs from the vision models (`VisionModels` fits); a
-    `landmarks` attribute (68 points) is used when present."""
-
-    @property
-    def detector(self) -> FaceDetector: ...
-
-    @property
-    def embedder(self) -> FaceEmbedder: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,135 +87,6 @@ class SyntheticStage:
     source: AnimatedFaceSource | None  # None: nobody is shown with a synthetic face
     notes: dict[str, str] = field(default_factory=dict)  # identity -> why redacted/fallback
     generated: tuple[GeneratedFace, ...] = ()  # runs made now (already in the project)
-
-
-# --- generation ---------------------------------------------------------------------------
-
-
-def verifier_embedder_key(leak_check_embedder: str | None) -> str:
-    """The embedded embedder the anonymity check uses: never the leak check's own, so a
-    face one of them cannot tell apart from the person is still caught by the other."""
-    return "dlib" if leak_check_embedder in (None, "sface") else "sface"
-
-
-def anonymity_verifier(
-    manager: ModelManager, detector: FaceDetector, leak_check_embedder: str | None
-) -> EmbeddingVerifier:
-    """The anonymity check for a project whose leak check uses `leak_check_embedder`."""
-    from anonnet_studio.core.synthetic.verify import EmbeddingVerifier
-
-    embedder = build_embedder(verifier_embedder_key(leak_check_embedder), manager.resolve)
-    return EmbeddingVerifier(embedder, detector)
-
-
-def generate_face(
-    job: FaceJob,
-    generator: SyntheticFaceGenerator,
-    verifier: EmbeddingVerifier,
-    frame: np.ndarray,
-    detector: FaceDetector,
-    landmarks: LandmarkPredictor,
-    *,
-    on_progress: ProgressCallback | None = None,
-    cancel: CancelToken | None = None,
-) -> GeneratedFace:
-    """Generate, verify and retry one person's face on their keyframe `frame`."""
-    from anonnet_studio.core.synthetic.verify import generate_verified
-
-    verified = generate_verified(
-        generator,
-        verifier,
-        frame,
-        job.box,
-        job.landmarks68,
-        job.prompt,
-        job.settings.negative_prompt,
-        job.settings,
-        on_progress=on_progress,
-        cancel=cancel,
-    )
-    chosen = verified.chosen
-    placement = FacePlacement.from_arrays(
-        track_id=job.track_id,
-        frame_index=job.frame_index,
-        image_to_frame=chosen.placement.crop_to_frame_matrix(),
-        landmarks68=synthetic_landmarks(chosen, detector, landmarks),
-        box=job.box,
-        landmarks5=job.landmarks5,
-    )
-    image = np.array(chosen.composited_crop, copy=True)
-    image.setflags(write=False)
-    return GeneratedFace(
-        identity_id=job.identity_id,
-        attempts=verified.attempts,
-        chosen_index=verified.chosen_index,
-        image=image,
-        placement=placement,
-        needs_attention=verified.needs_attention,
-        prompt=job.prompt,
-        device=generator.device.describe(),
-    )
-
-
-def generate_missing_faces(
-    project: Project,
-    manager: ModelManager,
-    vision_models: SyntheticVisionModels,
-    *,
-    device: str | ComputeDevice = "auto",
-    generator: GeneratorFactory | None = None,
-    on_progress: ProgressCallback | None = None,
-    cancel: CancelToken | None = None,
-) -> tuple[list[GeneratedFace], dict[str, str]]:
-    """Generate a face for every hidden synthetic person without one and record each run
-    in `project`. Returns (the runs, {identity: why that person is redacted instead}).
-
-    `generator` returns the loaded generator (the editor's worker keeps one); by default
-    it is loaded for `device`. Missing diffusion weights give reasons, not an error.
-    """
-    from anonnet_studio.core.synthetic.pipeline import REQUIRED_MODELS
-
-    reasons = held_back_people(project)
-    wanted = people_to_generate(project)
-    if not wanted:
-        return [], reasons
-    missing = [name for name in REQUIRED_MODELS if not manager.is_available(name)]
-    if missing:
-        reason = (
-            "synthetic face model not downloaded: run "
-            f"`{DOWNLOAD_COMMAND} {' '.join(missing)}`; redacted with blur instead"
-        )
-        return [], reasons | {identity.id: reason for identity in wanted}
-    jobs = []
-    for identity in wanted:
-        try:
-            jobs.append(face_job(project, identity.id))
-        except AnonNetError:  # no keyframe with 68 landmarks for this person
-            reasons[identity.id] = "no usable keyframe (no face with 68 landmarks); redacted"
-    if not jobs:
-        return [], reasons
-    loaded = generator() if generator is not None else _load_generator(manager, device)
-    verifier = anonymity_verifier(manager, vision_models.detector, analysed_embedder(project))
-    landmarks = landmark_predictor(vision_models, manager)
-    generated: list[GeneratedFace] = []
-    with VideoReader(Path(project.source.path)) as reader:
-        for number, job in enumerate(jobs, start=1):
-            check_cancel(cancel)
-            face = generate_face(
-                job,
-                loaded,
-                verifier,
-                reader.frame_at(job.frame_index),
-                vision_models.detector,
-                landmarks,
-                on_progress=_person_progress(on_progress, job.identity_name, number, len(jobs)),
-                cancel=cancel,
-            )
-            generated.append(face)
-            if face.needs_attention:
-                reasons[job.identity_id] = NEEDS_ATTENTION
-    record_generated(project, generated)
-    return generated, reasons
 
 
 # --- the export's stage -------------------------------------------------------------------
@@ -340,64 +208,3 @@ def synthetic_keyframe(project: Project, identity: Identity) -> SyntheticKeyfram
         box=placement.box_array(),
         landmarks5=placement.landmarks5_array(),
     )
-
-
-def synthetic_landmarks(
-    result: GenerationResult, detector: FaceDetector, landmarks: LandmarkPredictor
-) -> np.ndarray:
-    """The generated face's own 68 landmarks (crop pixels). The ControlNets keep the pose,
-    so the original's landmarks stand in when the prediction is implausible."""
-    from anonnet_studio.core.synthetic.verify import box_iou, detection_from_landmarks
-
-    crop = result.composited_crop
-    expected = detection_from_landmarks(result.landmarks_crop)
-    found = [d for d in detector.detect(crop) if box_iou(d.box, expected.box) > 0.3]
-    if found:
-        face = max(found, key=lambda d: box_iou(d.box, expected.box))
-        points = landmarks.landmarks68(crop, face.box)
-        if landmarks_agree(points, face.landmarks5, face.box):
-            return np.asarray(points, np.float32)
-    return np.asarray(result.landmarks_crop, np.float32)
-
-
-def landmark_predictor(
-    vision_models: SyntheticVisionModels, manager: ModelManager
-) -> LandmarkPredictor:
-    """The vision models' 68-point predictor, else dlib's embedded one."""
-    predictor = getattr(vision_models, "landmarks", None)
-    if isinstance(predictor, LandmarkPredictor):
-        return predictor
-    return DlibLandmarks68(manager.file(LANDMARK_MODEL, SHAPE68_FILE))
-
-
-def compute_device(device: str | ComputeDevice) -> ComputeDevice:
-    """The torch device for a preference ("auto", "cpu", "cuda", "mps")."""
-    from anonnet_studio.core.synthetic.devices import ComputeDevice, select_device
-
-    if isinstance(device, ComputeDevice):
-        return device
-    return select_device(device)  # type: ignore[arg-type]  # checked there, with a message
-
-
-def _load_generator(manager: ModelManager, device: str | ComputeDevice) -> SyntheticFaceGenerator:
-    from anonnet_studio.core.synthetic.generator import SyntheticFaceGenerator
-
-    return SyntheticFaceGenerator.load(manager.resolve, compute_device(device))
-
-
-@dataclass(frozen=True, slots=True)
-class _PersonProgress:
-    callback: ProgressCallback
-    label: str
-
-    def __call__(self, progress: Progress) -> None:
-        message = f"{self.label}: {progress.message}" if progress.message else self.label
-        self.callback(Progress(progress.stage, progress.done, progress.total, message))
-
-
-def _person_progress(
-    callback: ProgressCallback | None, name: str, number: int, count: int
-) -> ProgressCallback | None:
-    if callback is None:
-        return None
-    return _PersonProgress(callback, f"{name} ({number} of {count})")

@@ -29,6 +29,7 @@ from anonnet_studio.cli.voice_options import (
 from anonnet_studio.core.destinations import PathRole, check_destinations
 from anonnet_studio.core.errors import AnonNetError
 from anonnet_studio.core.fileio import OutputTransaction
+from anonnet_studio.core.synthetic.settings import SYNTHETIC_BACKENDS
 from anonnet_studio.project.backends import choice_for_project
 from anonnet_studio.project.io import load_project, save_project
 from anonnet_studio.project.schema import Method, Project
@@ -80,6 +81,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def add_choice_options(parser: argparse.ArgumentParser) -> None:
     """Who is hidden and how (also taken by `batch`)."""
     parser.add_argument("--method", choices=METHOD_CHOICES, help="method for everyone hidden")
+    parser.add_argument(
+        "--backend",
+        choices=SYNTHETIC_BACKENDS,
+        help="how synthetic faces are generated for people without their own choice in "
+        "the project: anonnet (SD 1.5 + ControlNets, the default) or fams (Face "
+        "Anonymization Made Simple, SD 2.1)",
+    )
     parser.add_argument(
         "--keep", nargs="+", default=[], metavar="IDENTITY", help="ids (P1...) or names to keep"
     )
@@ -136,7 +144,8 @@ def anonymize_file(
         from anonnet_studio.cli.analyze_cmd import analyze_to_project
 
         project = analyze_to_project(source, args, load_models=load_models, on_progress=on_progress)
-    apply_choices(project, method=args.method, keep=args.keep)
+    backend = getattr(args, "backend", None)
+    apply_choices(project, method=args.method, keep=args.keep, backend=backend)
     project.voice = voice  # a saved project exports again with the same voice choices
     with OutputTransaction() as transaction:
         outcome, stage = _export(project, args, voice, transaction, load_models, on_progress)
@@ -191,8 +200,11 @@ def _check_paths(
     check_destinations(inputs, outputs, overwrite=args.overwrite)
 
 
-def apply_choices(project: Project, *, method: str | None, keep: list[str]) -> None:
-    """Everyone is hidden except the kept ids or names; `method` applies to the hidden."""
+def apply_choices(
+    project: Project, *, method: str | None, keep: list[str], backend: str | None = None
+) -> None:
+    """Everyone is hidden except the kept ids or names; `method` applies to the hidden,
+    `backend` to the hidden who have no synthetic backend of their own yet."""
     wanted = {k.lower() for k in keep}
     known = {i.id.lower() for i in project.identities} | {
         i.name.lower() for i in project.identities
@@ -206,6 +218,8 @@ def apply_choices(project: Project, *, method: str | None, keep: list[str]) -> N
         identity.hidden = not kept
         if method and not kept:
             identity.method = Method(method)
+        if backend and not kept and identity.generation.backend is None:
+            identity.generation = identity.generation.with_overrides(backend=backend)
 
 
 def _export(

@@ -46,7 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--projects", action="store_true",
         help="the inputs are .anonproj projects, exported with their own choices "
-        "(--method and --keep do not apply; the projects are not modified)",
+        "(--method, --backend and --keep do not apply; the projects are not modified)",
     )  # fmt: skip
     parser.add_argument(
         "--workers", type=bounded_int(1, 256), default=1,

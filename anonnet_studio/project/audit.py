@@ -24,7 +24,7 @@ from anonnet_studio.core.fileio import OutputTransaction, atomic_write_text, joi
 from anonnet_studio.project.audit_corrections import corrections_entry, review_entry
 from anonnet_studio.project.audit_html import jsonable, render_html
 from anonnet_studio.project.audit_summary import plain_summary
-from anonnet_studio.project.prompting import effective_prompt
+from anonnet_studio.project.audit_synthetic import generation_entry, generator_prompt
 from anonnet_studio.project.report_privacy import scrub
 from anonnet_studio.project.schema import ATTRIBUTE_NAMES, Identity, Project
 from anonnet_studio.project.voice_audit import voice_checks
@@ -176,29 +176,8 @@ def _identity_entry(
     if identity.method.value == "synthetic":
         entry["attributes"] = {n: identity.attributes.get(n).effective for n in ATTRIBUTE_NAMES}
         entry["seed"] = identity.generation.seed
-        entry["prompt"] = effective_prompt(identity)
-        entry["generation"] = {
-            "strength": identity.generation.strength,
-            "steps": identity.generation.steps,
-            "guidance": identity.generation.guidance,
-            # Every attempt, also those the user never saw (retries of the anonymity check).
-            "attempts": [
-                {
-                    "seed": a.seed,
-                    "strength": a.strength,
-                    "steps": a.steps,
-                    "guidance": a.guidance,
-                    "distance": a.distance,
-                    "required_distance": a.threshold,
-                    "face_found": a.face_found,
-                    "passed": a.passed,
-                    "kept": a.image_key is not None,
-                    "created_utc": a.created_at,
-                }
-                for a in identity.attempts
-            ],
-            "selected_attempt": identity.selected_attempt,
-        }
+        entry["prompt"] = generator_prompt(identity)
+        entry["generation"] = generation_entry(identity)
         entry["synthetic_frames"] = result.synthetic_frames.get(identity.id, 0)
         entry["motion"] = motion if identity.id in result.synthetic_frames else None
     stats = result.residual.get(identity.id)

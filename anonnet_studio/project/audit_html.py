@@ -158,6 +158,23 @@ def _why(person: dict[str, Any]) -> str:
     return "<br>".join(e(r[:1].upper() + r[1:]) for r in reasons)
 
 
+_BACKEND_NAMES = {
+    "anonnet": "AnonNET (Stable Diffusion 1.5 inpainting with ControlNets)",
+    "fams": "FAMS, Face Anonymization Made Simple (Stable Diffusion 2.1 with a ReferenceNet)",
+}
+_NO_PROMPT = "none (FAMS is guided by the original face, not by a description)"
+
+
+def _backend_text(generation: dict[str, Any]) -> str:
+    backend = generation.get("backend") or "anonnet"
+    text = _BACKEND_NAMES.get(backend, str(backend))
+    if backend == "fams":
+        used = [a["degree"] for a in generation.get("attempts") or [] if a.get("degree")]
+        degrees = ", ".join(f"{d:.2f}" for d in used) or f"{generation.get('degree') or 0:.2f}"
+        text += f"; anonymization degree d = {degrees}"
+    return text
+
+
 def _synthetic_section(report: dict[str, Any]) -> str:
     """Attributes, prompt and seed: only the people given a synthetic face have them."""
     e = html.escape
@@ -171,7 +188,8 @@ def _synthetic_section(report: dict[str, Any]) -> str:
         attempts = generation.get("attempts") or []
         passed = sum(1 for a in attempts if a.get("passed"))
         rows += [
-            ("Description given to the generator", person["prompt"]),
+            ("Generated with", _backend_text(generation)),
+            ("Description given to the generator", person["prompt"] or _NO_PROMPT),
             ("Seed", person.get("seed")),
             ("Faces generated", f"{len(attempts)}, of which {passed} passed the anonymity check"),
             ("Animated with", person.get("motion") or "not animated (not shown)"),

@@ -121,12 +121,33 @@ def _add_voice(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
+def _add_synthetic_backend(document: dict[str, Any]) -> dict[str, Any]:
+    """v4 -> v5: two synthetic backends. Each person's generation settings gain `backend`
+    (null: not chosen, so AnonNET, the only backend v4 had, still generates them) and
+    each attempt records its `backend` ("anonnet") and FAMS `degree` (null)."""
+    project = document.get("project")
+    identities = project.get("identities") if isinstance(project, dict) else None
+    for identity in identities if isinstance(identities, list) else []:
+        if not isinstance(identity, dict):
+            continue
+        generation = identity.get("generation")
+        if isinstance(generation, dict):
+            generation.setdefault("backend", None)
+        attempts = identity.get("attempts")
+        for attempt in attempts if isinstance(attempts, list) else []:
+            if isinstance(attempt, dict):
+                attempt.setdefault("backend", "anonnet")
+                attempt.setdefault("degree", None)
+    return document
+
+
 # from_version -> step to from_version + 1
 MIGRATIONS: dict[int, Migration] = {
     0: _v0_to_v1,
     1: _v1_to_v2,
     2: _add_hand_corrections,
     3: _add_voice,
+    4: _add_synthetic_backend,
 }
 
 

@@ -55,8 +55,9 @@ __all__ = [
 ]
 
 # 2: typed synthetic faces; 3: hand corrections (manual/kept tracks, corrected frames,
-# regions, review state); 4: voice settings (disguise method, strength, mute/bleep ranges).
-SCHEMA_VERSION = 4
+# regions, review state); 4: voice settings (disguise method, strength, mute/bleep ranges);
+# 5: a synthetic backend per person (AnonNET or FAMS) and per attempt, with FAMS's degree.
+SCHEMA_VERSION = 5
 
 ATTRIBUTE_NAMES = ("age_group", "gender", "race", "expression")
 

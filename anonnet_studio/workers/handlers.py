@@ -185,7 +185,7 @@ def generate(
 
     job = request.job
     on_progress(Progress("Loading the diffusion models", 0, None))
-    generator = services.generator()
+    generator = services.generator(job.settings.effective_backend)
     verifier = services.verifier(job.leak_check_embedder)
     vision = services.vision()
     check_cancel(cancel)

@@ -18,7 +18,6 @@ from anonnet_studio.core.vision.selection import BackendChoice
 from anonnet_studio.workers.requests import ComputeConfig
 
 if TYPE_CHECKING:
-    from anonnet_studio.core.synthetic.generator import SyntheticFaceGenerator
     from anonnet_studio.core.synthetic.verify import EmbeddingVerifier
     from anonnet_studio.core.vision.factory import VisionModels
     from anonnet_studio.core.voice.speaker_encoder import SpeakerEncoder
@@ -58,7 +57,7 @@ class ComputeServices:
         self._vision_loader = vision_loader
         self._manager: ModelManager | None = None
         self._vision: dict[BackendChoice, VisionModels] = {}
-        self._generator: SyntheticFaceGenerator | None = None
+        self._generators: dict[str, Any] = {}  # backend name -> loaded generator
         self._verifiers: dict[str | None, EmbeddingVerifier] = {}
         self._speaker_encoder: SpeakerEncoder | None = None
         self._reader: VideoReader | None = None
@@ -76,7 +75,7 @@ class ComputeServices:
         self._config = config
         self._manager = None
         self._vision = {}
-        self._generator = None
+        self._generators = {}
         self._verifiers = {}
         self._speaker_encoder = None
 
@@ -93,17 +92,16 @@ class ComputeServices:
             self._vision[choice] = self._vision_loader(self.manager(), choice, self._config.device)
         return self._vision[choice]
 
-    def generator(self) -> SyntheticFaceGenerator:
-        """The diffusion pipeline on the chosen device, loaded once and shared by
-        Regenerate and every export; raises ModelUnavailableError naming a missing model."""
-        if self._generator is None:
+    def generator(self, backend: str = "anonnet") -> Any:
+        """The backend's diffusion pipeline on the chosen device, loaded once and shared
+        by Regenerate and every export; raises ModelUnavailableError naming a missing
+        model."""
+        if backend not in self._generators:
             # torch/diffusers are imported only when someone generates a face.
-            from anonnet_studio.app.synthetic import compute_device
-            from anonnet_studio.core.synthetic.generator import SyntheticFaceGenerator
+            from anonnet_studio.app.synthetic_generation import load_generator
 
-            device = compute_device(self._config.device)
-            self._generator = SyntheticFaceGenerator.load(self.manager().resolve, device)
-        return self._generator
+            self._generators[backend] = load_generator(self.manager(), backend, self._config.device)
+        return self._generators[backend]
 
     def verifier(self, leak_check_embedder: str | None) -> EmbeddingVerifier:
         """The anonymity check for a project whose leak check uses `leak_check_embedder`
@@ -170,7 +168,7 @@ class ComputeServices:
             self._proxies.stop()
         self.close_reader()
         self._vision = {}
-        self._generator = None
+        self._generators = {}
         self._verifiers = {}
         self._speaker_encoder = None
 

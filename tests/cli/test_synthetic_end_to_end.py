@@ -31,32 +31,17 @@ from anonnet_studio.core.synthetic.settings import GenerationSettings
 from anonnet_studio.project.field_commands import SetIdentityField
 from anonnet_studio.project.io import load_project, save_project
 from anonnet_studio.project.synthetic_faces import record_generated, selected_face
+from tests.cli.conftest import CLIP_FRAMES
 from tests.conftest import fixture_video
 from tests.core.motion.liveportrait_testing import TINY_CONFIG, install_tiny_liveportrait
 from tests.core.synthetic.tiny_models import install_tiny_models
-from tests.media_factory import make_side_by_side
-from tests.support.manifests import publish_installed_models
+from tests.support.manifests import use_user_models
 from tests.support.synthetic_faces import stand_in_run
 
-CLIP_FRAMES = 24
 # A draft on a CPU: with the defaults (612 px, 35 steps) one tiny-weight attempt takes
 # minutes here; the project's settings are what every generation path reads.
 DRAFT = {"generation.steps": 2, "generation.max_side": 128}
 ATTEMPTS = 1 + GenerationSettings().escalation.max_retries
-
-
-@pytest.fixture(scope="module")
-def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Two people side by side (lp_d18 | lp_d19) with lp_d18's sound."""
-    path = tmp_path_factory.mktemp("synthetic_clip") / "two_people.mp4"
-    return make_side_by_side(
-        fixture_video("lp_d18.mp4"),
-        fixture_video("lp_d19.mp4"),
-        path,
-        size=(640, 320),
-        max_frames=CLIP_FRAMES,
-        audio_from=fixture_video("lp_d18.mp4"),
-    )
 
 
 @pytest.fixture
@@ -65,11 +50,7 @@ def models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     manager reads (cache, settings) is private to the test."""
     folder = tmp_path / "user-models"
     install_tiny_models(folder)
-    monkeypatch.setenv("ANONNET_MODELS_DIR", str(folder))
-    publish_installed_models(monkeypatch, folder)  # tiny weights differ from the real hashes
-    monkeypatch.setenv("ANONNET_MODELS_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    use_user_models(monkeypatch, folder, tmp_path)
     return folder
 
 

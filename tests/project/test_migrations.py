@@ -164,7 +164,7 @@ def test_v3_file_loads_with_the_voice_off_and_saves_as_v4(tmp_path: Path) -> Non
     assert loaded == project
     save_project(loaded, path)
     document = json.loads(path.read_text(encoding="utf-8"))
-    assert document["schema_version"] == SCHEMA_VERSION == 4
+    assert document["schema_version"] == SCHEMA_VERSION
     assert document["project"]["voice"] == {"method": "off", "strength": DEFAULT_STRENGTH,
                                             "mute_ranges": []}  # fmt: skip
 

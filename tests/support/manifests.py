@@ -65,3 +65,14 @@ def publish_installed_models(monkeypatch: MonkeyPatch, models_dir: Path) -> None
         return manifest_publishing_installed(models_dir, shipped(folder))
 
     monkeypatch.setattr(manager_module, "load_manifest_dir", publishing_loader)
+
+
+def use_user_models(monkeypatch: MonkeyPatch, folder: Path, private: Path) -> None:
+    """Every manager built from the environment (the CLI's) finds the models in the user
+    models folder `folder`, loads the tiny stand-ins there (their hashes published), and
+    keeps its cache and settings under `private`."""
+    monkeypatch.setenv("ANONNET_MODELS_DIR", str(folder))
+    publish_installed_models(monkeypatch, folder)  # tiny weights differ from the real hashes
+    monkeypatch.setenv("ANONNET_MODELS_CACHE", str(private / "cache"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(private / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(private / "data"))

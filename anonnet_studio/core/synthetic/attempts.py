@@ -95,6 +95,11 @@ class GenerationAttempt:
     image_key: str | None = None  # the kept candidate's image in `Project.images`
     placement: FacePlacement | None = None  # where the kept candidate sits (for motion)
     created_at: str = ""  # ISO 8601, UTC
+    # Which backend made it (project format 5; older attempts are all AnonNET's) and, for
+    # FAMS, the anonymization degree d it ran with (strength is then the person's setting
+    # that d was derived from; retries raise d).
+    backend: str = "anonnet"
+    degree: float | None = None
 
 
 def _rows(values: Any, width: int, decimals: int = 2) -> np.ndarray:

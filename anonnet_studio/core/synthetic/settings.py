@@ -22,6 +22,11 @@ from typing import Any, Literal
 
 MaskMode = Literal["face", "head"]
 MASK_MODES: tuple[MaskMode, ...] = ("face", "head")
+# The two ways of generating a face: AnonNET's SD 1.5 inpainting with ControlNets and a
+# prompt, or FAMS (Kung et al., WACV 2025), an SD 2.1 UNet guided by the original face.
+SyntheticBackend = Literal["anonnet", "fams"]
+SYNTHETIC_BACKENDS: tuple[SyntheticBackend, ...] = ("anonnet", "fams")
+DEFAULT_BACKEND: SyntheticBackend = "anonnet"
 
 # Same text as resources/prompts/negative.txt (a test keeps them equal); a constant here so
 # that a project document never depends on a resource folder being present.
@@ -76,6 +81,9 @@ class GenerationSettings:
     """Parameters of one person's synthetic face. Defaults follow the AnonNET reference."""
 
     seed: int = 1000
+    # None: not chosen for this person, the run's default applies (the CLI's --backend,
+    # else DEFAULT_BACKEND); see `effective_backend`.
+    backend: SyntheticBackend | None = None
     prompt_override: str | None = None  # None: the prompt is built from the attributes
     negative_prompt: str = DEFAULT_NEGATIVE_PROMPT
     # 1.0 regenerates the masked area from pure noise (only the ControlNets keep pose and
@@ -126,6 +134,11 @@ class GenerationSettings:
             return text or None  # a blank override means "use the automatic prompt"
         if name == "negative_prompt":
             return _require_str(name, value)
+        if name == "backend":
+            if value is not None and value not in SYNTHETIC_BACKENDS:
+                choices = ", ".join(SYNTHETIC_BACKENDS)
+                raise ValueError(f"backend must be one of {choices}, not {value!r}")
+            return None if value is None else str(value)
         if name == "mask_mode":
             if value not in MASK_MODES:
                 raise ValueError(f"mask_mode must be one of {', '.join(MASK_MODES)}, not {value!r}")
@@ -137,6 +150,11 @@ class GenerationSettings:
         if not low <= number <= high:
             raise ValueError(f"{name} must be between {low:g} and {high:g}, not {number:g}")
         return number
+
+    @property
+    def effective_backend(self) -> SyntheticBackend:
+        """The backend that generates this person's face."""
+        return self.backend if self.backend is not None else DEFAULT_BACKEND
 
     @property
     def crop_limits(self) -> tuple[int, int]:

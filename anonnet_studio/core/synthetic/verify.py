@@ -6,22 +6,28 @@ would look alike whatever the face. A result counts as anonymous only when its d
 clears the embedder's same-person threshold by `ANONYMITY_MARGIN`, and the export should
 give the verifier another embedder than its leak check's (`app.synthetic_generation`), so
 the two checks cannot share a blind spot. If the result still matches, generation is
-retried with escalating strength, guidance and steps and a new seed
-(see `settings.escalated`).
+retried further from the original with a new seed: escalating strength, guidance and
+steps for AnonNET (`settings.escalated`), a larger degree d for FAMS
+(`fams.settings.escalated`); the loop is the same for both (`verified_candidates`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from anonnet_studio.core.progress import CancelToken, Progress, ProgressCallback, check_cancel
 from anonnet_studio.core.synthetic.attempts import GenerationAttempt
-from anonnet_studio.core.synthetic.generator import GenerationResult, SyntheticFaceGenerator
-from anonnet_studio.core.synthetic.settings import GenerationSettings, escalated
+from anonnet_studio.core.synthetic.candidates import (
+    AnonNetCandidates,
+    Candidate,
+    CandidateMaker,
+)
+from anonnet_studio.core.synthetic.generator import SyntheticFaceGenerator
+from anonnet_studio.core.synthetic.settings import GenerationSettings
 from anonnet_studio.core.vision.types import (
     FaceDetection,
     FaceDetector,
@@ -112,8 +118,9 @@ class EmbeddingVerifier:
 @dataclass(frozen=True, slots=True)
 class VerifiedResult:
     attempts: tuple[GenerationAttempt, ...]  # in order; no image keys or placements yet
-    # First passing attempt, else the least similar one that shows a face.
-    chosen: GenerationResult
+    # First passing attempt, else the least similar one that shows a face (a
+    # `GenerationResult` or a FAMS result: both are `Candidate`s).
+    chosen: Any
     chosen_index: int
     # True when every attempt still matched the original: the exporter must redact this
     # person instead of showing the synthetic face.
@@ -133,31 +140,45 @@ def generate_verified(
     on_progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
 ) -> VerifiedResult:
-    """Generate, check anonymity, and retry up to `settings.escalation.max_retries` times
-    while the result is still recognisable. Every attempt is recorded."""
-    max_attempts = settings.escalation.max_retries + 1
-    # Retries change only seed, strength, guidance and steps: crop, mask and control
-    # images are computed once.
-    prepared = generator.prepare(
+    """`verified_candidates` with the SD 1.5 backend: retries escalate strength, guidance
+    and steps up to `settings.escalation.max_retries` times."""
+    maker = AnonNetCandidates(generator, prompt, negative_prompt, settings)
+    return verified_candidates(
+        maker, verifier, frame_rgb, box, landmarks68, on_progress=on_progress, cancel=cancel
+    )
+
+
+def verified_candidates(
+    maker: CandidateMaker,
+    verifier: IdentityVerifier,
+    frame_rgb: np.ndarray,
+    box: np.ndarray,
+    landmarks68: np.ndarray,
+    *,
+    on_progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> VerifiedResult:
+    """Generate, check anonymity, and retry (up to `maker.max_attempts` in all) while the
+    result is still recognisable. Every attempt is recorded."""
+    max_attempts = maker.max_attempts
+    # Retries change only the generation parameters: crop, mask and control images are
+    # computed once.
+    prepared = maker.prepare(
         frame_rgb,
         box,
         landmarks68,
-        settings,
         on_progress=_attempt_progress(on_progress, 0, max_attempts),
         cancel=cancel,
     )
     attempts: list[GenerationAttempt] = []
-    best: GenerationResult | None = None
+    best: Candidate | None = None
     best_index = 0
     for index in range(max_attempts):
         check_cancel(cancel)
-        current = settings if index == 0 else escalated(settings, index)
-        result = generator.generate_prepared(
+        result, used = maker.make(
             frame_rgb,
             prepared,
-            prompt,
-            negative_prompt,
-            current,
+            index,
             on_progress=_attempt_progress(on_progress, index, max_attempts),
             cancel=cancel,
         )
@@ -166,16 +187,18 @@ def generate_verified(
             prepared.crop, result.composited_crop, prepared.landmarks_crop
         )
         attempt = GenerationAttempt(
-            seed=current.seed,
-            strength=current.strength,
-            steps=current.steps,
-            guidance=current.guidance,
+            seed=used.seed,
+            strength=used.strength,
+            steps=used.steps,
+            guidance=used.guidance,
             distance=comparison.distance,
             threshold=comparison.required_distance,
             face_found=comparison.face_found,
             passed=comparison.anonymous,
             note=comparison.note,
             created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            backend=used.backend,
+            degree=used.degree,
         )
         attempts.append(attempt)
         if best is None or _rank(attempt) > _rank(attempts[best_index]):

@@ -137,3 +137,16 @@ def _save_clip(folder: Path) -> None:
     CLIPImageProcessor(
         size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}
     ).save_pretrained(folder)
+
+
+def install_tiny_fams(models_dir: Path, seed: int = 0) -> dict[str, Path]:
+    """The tiny FAMS models in a user's models folder (`<models_dir>/<manifest name>/`),
+    where `ModelManager` finds models a user copied by hand; returns name -> folder."""
+    staging = models_dir / ".staging-fams"
+    installed = {}
+    for name, folder in build_tiny_fams(staging, seed).items():
+        installed[name] = models_dir / name
+        installed[name].parent.mkdir(parents=True, exist_ok=True)
+        folder.rename(installed[name])
+    staging.rmdir()
+    return installed
