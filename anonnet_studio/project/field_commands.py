@@ -107,6 +107,8 @@ class SetIdentityField(_SetValue):
             return f"{'Anonymize' if self.value else 'Show'} {who}"
         if self.path == "method":
             return f"Use {self.value} for {who}"
+        if self.path == "generation.backend" and self.value is not None:
+            return f"Generate the face of {who} with {self.value}"
         return super().describe(who)
 
     def _check(self, project: Project, identity: Identity) -> None:

@@ -52,6 +52,7 @@ COMMANDS: dict[str, Callable[[], Command]] = {
     "scales": lambda: SetIdentityField("P1", "generation.control_scales", [1.0, 0.5, 0.2]),
     "max_side": lambda: SetIdentityField("P1", "generation.max_side", 768),
     "mask_mode": lambda: SetIdentityField("P2", "generation.mask_mode", "head"),
+    "backend": lambda: SetIdentityField("P2", "generation.backend", "fams"),
     "margin": lambda: SetIdentityField("P2", "generation.mask_margin", 0.3),
     "negative": lambda: SetIdentityField("P1", "generation.negative_prompt", "cartoon"),
     "prompt_field": lambda: SetIdentityField("P1", "generation.prompt_override", "a portrait"),
@@ -93,6 +94,18 @@ def test_set_identity_field_applies_coerced_values() -> None:
     assert person.method is Method.PIXELATE and person.name == "Anchor"
     assert person.generation.control_scales == (1.0, 0.5, 0.0)
     assert type(person.generation.steps) is int and person.generation.steps == 50
+
+
+def test_backend_choice_is_one_undo_step_and_unknown_backends_are_refused() -> None:
+    project = make_demo_project()
+    command = SetIdentityField("P1", "generation.backend", "fams")
+    command.redo(project)
+    assert project.identity("P1").generation.effective_backend == "fams"
+    assert command.text == "Generate the face of Person 1 with fams"
+    command.undo(project)
+    assert project.identity("P1").generation.backend is None
+    with pytest.raises(ProjectEditError, match="backend must be one of anonnet, fams"):
+        SetIdentityField("P1", "generation.backend", "sd3")
 
 
 def test_prompt_override_none_resets_to_automatic() -> None:

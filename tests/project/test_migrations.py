@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -181,4 +182,57 @@ def test_voice_settings_round_trip_and_bad_values_are_reported(tmp_path: Path) -
     document["project"]["voice"]["strength"] = 7
     path.write_text(json.dumps(document), encoding="utf-8")
     with pytest.raises(ProjectFileError, match=r"voice: The voice strength must be within"):
+        load_project(path)
+
+
+def _write_v4(tmp_path: Path) -> tuple[Project, Path]:
+    """A file as version 4 wrote it: one synthetic backend, so no backend anywhere."""
+    project = make_demo_project()
+    assert project.identities[0].attempts  # the demo keeps one generated face
+    path = tmp_path / "v4.anonproj"
+    save_project(project, path)
+    document = json.loads(path.read_text(encoding="utf-8"))
+    document["schema_version"] = 4
+    for identity in document["project"]["identities"]:
+        del identity["generation"]["backend"]
+        for attempt in identity["attempts"]:
+            del attempt["backend"], attempt["degree"]
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return project, path
+
+
+def test_v4_file_loads_unchanged_with_anonnet_faces_and_no_backend_chosen(
+    tmp_path: Path,
+) -> None:
+    project, path = _write_v4(tmp_path)
+    on_disk = path.read_bytes()
+    loaded = load_project(path)
+    assert path.read_bytes() == on_disk
+    assert loaded == project
+    # Nobody chose: AnonNET, the only backend v4 had, still generates them.
+    assert [i.generation.backend for i in loaded.identities] == [None, None, None]
+    assert {i.generation.effective_backend for i in loaded.identities} == {"anonnet"}
+    attempt = loaded.identities[0].attempts[0]
+    assert (attempt.backend, attempt.degree) == ("anonnet", None)
+    save_project(loaded, path)
+    document = json.loads(path.read_text(encoding="utf-8"))
+    assert document["schema_version"] == SCHEMA_VERSION == 5
+    assert document["project"]["identities"][0]["generation"]["backend"] is None
+
+
+def test_a_chosen_backend_and_fams_attempts_round_trip(tmp_path: Path) -> None:
+    project = make_demo_project()
+    person = project.identities[0]
+    person.generation = person.generation.with_overrides(backend="fams")
+    person.attempts[0] = dataclasses.replace(person.attempts[0], backend="fams", degree=1.35)
+    path = tmp_path / "fams.anonproj"
+    save_project(project, path)
+    loaded = load_project(path)
+    assert loaded == project
+    assert loaded.identities[0].generation.backend == "fams"
+    assert loaded.identities[0].attempts[0].degree == 1.35
+    document = json.loads(path.read_text(encoding="utf-8"))
+    document["project"]["identities"][0]["generation"]["backend"] = "sd3"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(ProjectFileError, match=r"identities\[0\]\.generation\.backend"):
         load_project(path)
