@@ -90,8 +90,8 @@ def test_outputs_are_the_same_whatever_the_number_of_workers(
     two, _ = two_worker_run
     one = tmp_path / "one"
     # A fresh process, as a user runs it (and as each of the two workers was). The bytes
-    # once differed here: x264's macroblock tree (now off, see the writer) was not
-    # reproducible from run to run.
+    # once differed here: x264 at veryfast's subpixel refinement (the writer now uses 1)
+    # was not reproducible from run to run.
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     command = [sys.executable, "-m", "anonnet_studio", "batch", str(inputs), "-o", str(one)]
     result = subprocess.run([*command, "--workers", "1", "-q"], env=env, capture_output=True)
