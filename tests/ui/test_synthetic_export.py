@@ -29,8 +29,9 @@ from anonnet_studio.ui.main_window import MainWindow
 from anonnet_studio.workers.requests import ComputeConfig
 from anonnet_studio.workers.services import ComputeServices
 from anonnet_studio.workers.worker import ComputeWorker
-from tests.cli.test_synthetic_end_to_end import CLIP_FRAMES, DRAFT, _donor
-from tests.cli.test_synthetic_end_to_end import clip as clip
+from tests.cli.conftest import CLIP_FRAMES
+from tests.cli.conftest import clip as clip
+from tests.cli.test_synthetic_end_to_end import DRAFT, _donor
 from tests.core.motion.liveportrait_testing import TINY_CONFIG, install_tiny_liveportrait
 from tests.core.synthetic.tiny_models import install_tiny_models
 from tests.support.manifests import manifest_publishing_installed
