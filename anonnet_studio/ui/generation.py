@@ -8,6 +8,7 @@ from PySide6.QtCore import QObject, Signal
 from anonnet_studio.core.errors import AnonNetError
 from anonnet_studio.project.schema import Method
 from anonnet_studio.project.synthetic_faces import GeneratedFace, RecordGeneration, face_job
+from anonnet_studio.ui.backend_status import DEFAULT_BACKEND, BackendStatus, resolve
 from anonnet_studio.ui.dialogs.messages import Messenger
 from anonnet_studio.ui.document import ProjectDocument
 from anonnet_studio.workers.requests import GenerationRequest, ModelStatusRequest
@@ -15,23 +16,21 @@ from anonnet_studio.workers.results import JobInfo, ModelStatus
 from anonnet_studio.workers.worker import ComputeWorker
 
 
-def availability_text(missing: list[str]) -> tuple[bool, str]:
-    """(can generate, tooltip for the Regenerate button)."""
-    if not missing:
-        return True, "Generate a new synthetic face with these settings"
-    return False, (
-        "Synthetic faces need models that are not installed: " + ", ".join(missing) + ".\n"
-        "Download them with 'anonnet-studio models download', or choose a model folder "
-        "holding them in Settings."
-    )
+READY = "Generate a new synthetic face with these settings"
 
 
-CHECKING = "Checking which models are installed…"
+def _availability(status: BackendStatus, backend: str | None) -> tuple[bool, str]:
+    reason = status.reason(backend)
+    if reason is None:
+        return True, READY
+    return False, reason
 
 
 class GenerationController(QObject):
     generation_finished = Signal(str)  # identity id
-    availability_changed = Signal(bool, str)  # can generate, reason (button tooltip)
+    # some backend can generate, reason (tooltip) when none can
+    availability_changed = Signal(bool, str)
+    backend_status_changed = Signal(object)  # BackendStatus
 
     def __init__(
         self,
@@ -44,34 +43,49 @@ class GenerationController(QObject):
         self._document = document
         self._worker = worker
         self._messenger = messenger
-        self._missing: list[str] | None = None  # None until the worker has checked
+        self._status = BackendStatus()  # checking until the worker answers
         self._status_job: int | None = None
         self._jobs: dict[int, str] = {}
         worker.job_finished.connect(self._on_finished)
         worker.job_failed.connect(lambda job, _m: self._jobs.pop(job.job_id, None))
         worker.job_cancelled.connect(lambda job: self._jobs.pop(job.job_id, None))
 
-    def availability(self) -> tuple[bool, str]:
-        if self._missing is None:
-            return False, CHECKING
-        return availability_text(self._missing)
+    def availability(self, backend: str | None = None) -> tuple[bool, str]:
+        """(can generate, why not) with `backend`; None: with any backend, which is what
+        "Generate for everyone" needs (each person runs their own; the default
+        backend's reason is given when none can)."""
+        if backend is None:
+            if self._status.any_available():
+                return True, READY
+            backend = DEFAULT_BACKEND
+        return _availability(self._status, backend)
+
+    def backend_status(self) -> BackendStatus:
+        return self._status
 
     def models_missing(self) -> bool:
-        """The worker checked, and synthetic-stage models are missing."""
-        return bool(self._missing)
+        """The worker checked, and the default backend's models are missing."""
+        return not self._status.checking and not self._status.available(None)
 
     def refresh_availability(self) -> None:
         """Ask the worker which synthetic-stage models are installed (after start-up and
         whenever the model folder changes)."""
-        self._missing = None
-        self.availability_changed.emit(*self.availability())
+        self._publish(BackendStatus())
         self._status_job = self._worker.submit(ModelStatusRequest()).job_id
+
+    def _publish(self, status: BackendStatus) -> None:
+        self._status = status
+        self.backend_status_changed.emit(status)
+        self.availability_changed.emit(*self.availability())
 
     def regenerate(self, identity_id: str) -> JobInfo | None:
         project = self._document.project
         if project is None:
             return None
-        available, reason = self.availability()
+        if not project.has_identity(identity_id):
+            return None
+        backend = project.identity(identity_id).generation.backend
+        available, reason = self.availability(resolve(backend))
         if not available:
             self._messenger.error("Synthetic faces are not available", reason)
             return None
@@ -99,6 +113,10 @@ class GenerationController(QObject):
         problems: list[str] = []
         for identity in project.identities:
             if not identity.hidden or identity.method is not Method.SYNTHETIC:
+                continue
+            reason = self._status.reason(identity.generation.backend)
+            if reason is not None:  # their backend's weights are missing: the others run
+                problems.append(f"{identity.name}: {reason}")
                 continue
             try:
                 request = GenerationRequest(face_job(project, identity.id))
@@ -142,8 +160,8 @@ class GenerationController(QObject):
 
     def _on_finished(self, job: JobInfo, result: object) -> None:
         if job.job_id == self._status_job and isinstance(result, ModelStatus):
-            self._missing = list(result.missing_synthetic)
-            self.availability_changed.emit(*self.availability())
+            missing = dict(result.missing_by_backend) or {DEFAULT_BACKEND: result.missing_synthetic}
+            self._publish(BackendStatus(missing, checking=False))
             return
         identity_id = self._jobs.pop(job.job_id, None)
         if identity_id is None or not isinstance(result, GeneratedFace):

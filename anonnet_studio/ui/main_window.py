@@ -160,8 +160,8 @@ class MainWindow(QMainWindow):
             lambda paths: self.actions_.set_recent_files(paths, self.files.open_path)
         )
         self.identities.regenerate_requested.connect(self.generation.regenerate)
-        self.generation.availability_changed.connect(
-            self.identities.editor.set_generation_available
+        self.generation.backend_status_changed.connect(
+            self.identities.editor.generation.set_backend_status
         )
         self.generation.availability_changed.connect(a.set_generation_available)
         self.generation.availability_changed.connect(lambda *_: self._show_model_state())

@@ -82,18 +82,15 @@ def model_status(
     on_progress: ProgressCallback,
     cancel: CancelToken,
 ) -> ModelStatus:
-    from anonnet_studio.core.synthetic.pipeline import REQUIRED_MODELS
+    from anonnet_studio.core.synthetic.backends import (
+        DEFAULT_BACKEND,
+        SYNTHETIC_BACKENDS,
+        missing_models,
+    )
 
     manager = services.manager()
-    missing = []
-    for name in REQUIRED_MODELS:
-        try:
-            available = manager.is_available(name)
-        except (AnonNetError, KeyError):  # not in the manifest: certainly not installed
-            available = False
-        if not available:
-            missing.append(name)
-    return ModelStatus(tuple(missing))
+    by_backend = tuple((b, missing_models(manager.is_available, b)) for b in SYNTHETIC_BACKENDS)
+    return ModelStatus(dict(by_backend)[DEFAULT_BACKEND], by_backend)
 
 
 def warm_up(

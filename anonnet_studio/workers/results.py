@@ -86,7 +86,13 @@ class Configured:
 
 @dataclass(frozen=True, slots=True)
 class ModelStatus:
-    missing_synthetic: tuple[str, ...]  # names of synthetic-stage models not on disk
+    missing_synthetic: tuple[str, ...]  # the default backend's models not on disk
+    # (backend, its models not on disk) for every synthetic backend
+    missing_by_backend: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def missing(self, backend: str) -> tuple[str, ...]:
+        """The models of `backend` that are not on disk."""
+        return dict(self.missing_by_backend).get(backend, ())
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -10,6 +10,7 @@ from PySide6.QtTest import QTest
 
 from anonnet_studio.project.prompting import auto_prompt
 from anonnet_studio.project.schema import Method
+from anonnet_studio.ui.backend_status import BackendStatus
 from anonnet_studio.ui.identity.gallery import IDENTITY_ID_ROLE, IDENTITY_MIME
 from anonnet_studio.ui.identity.panel import IdentityPanel
 
@@ -210,3 +211,56 @@ def test_a_kept_person_shows_keep_as_their_method(qtbot, document, state):
     assert "Anonymize this person" in editor.method.toolTip()
     editor.hidden.click()  # hidden again: the stored method is back
     assert editor.method.currentText() == "Blur" and editor.method.isEnabled()
+
+
+def _choose(combo, data) -> None:
+    combo.setCurrentIndex(combo.findData(data))
+    combo.activated.emit(combo.currentIndex())
+
+
+def test_choosing_fams_is_one_undo_step_and_shows_strength_as_d(qtbot, document, state):
+    panel = _panel(qtbot, document, state, select="P1")
+    box = panel.editor.generation
+    combo = box.backend.combo
+    assert [combo.itemText(r) for r in range(combo.count())] == [
+        "Default (AnonNET)",
+        "AnonNET (SD 1.5 + ControlNets)",
+        "FAMS (SD 2.1 + ReferenceNet)",
+    ]
+    assert combo.currentData() is None and box.strength_label.text() == "Strength"
+    document.set_field("P1", "generation.strength", 0.8)
+    _choose(combo, "fams")
+    assert document.project.identity("P1").generation.backend == "fams"
+    assert document.undo_stack.count() == 2
+    assert document.undo_stack.undoText() == "Generate the face of Person 1 with fams"
+    # Strength is shown as FAMS's degree d = 1.25 x strength; FAMS reads no prompt.
+    assert box.strength_label.text() == "Degree d" and box.strength_value.text() == "d = 1.00"
+    assert "1.2–1.3" in box.strength.toolTip()
+    assert not box.prompt.isEnabled()
+    box.strength.setValue(100)
+    assert box.strength_value.text() == "d = 1.25"
+    document.undo_stack.undo()  # the strength
+    document.undo_stack.undo()  # the backend
+    assert document.project.identity("P1").generation.backend is None
+    assert combo.currentData() is None and box.strength_label.text() == "Strength"
+    assert box.strength_value.text() == "0.80" and box.prompt.isEnabled()
+    document.undo_stack.redo()
+    assert combo.currentData() == "fams"
+
+
+def test_a_backend_without_weights_is_disabled_with_the_reason(qtbot, document, state):
+    panel = _panel(qtbot, document, state, select="P1")
+    box = panel.editor.generation
+    fams_missing = ("face-anon-simple", "stable-diffusion-2-1", "clip-vit-large-patch14")
+    box.set_backend_status(BackendStatus({"anonnet": (), "fams": fams_missing}, checking=False))
+    row = box.backend.combo.findData("fams")
+    assert not box.backend.is_offered(row)
+    reason = box.backend.reason(row)
+    assert "not installed" in reason
+    assert f"anonnet-studio models download {' '.join(fams_missing)}" in reason
+    assert box.backend.is_offered(box.backend.combo.findData(None))
+    assert box.regenerate.isEnabled() and not box.backend.note.isVisibleTo(panel)
+    # A person who chose FAMS earlier (or in another program) is told why it cannot run.
+    document.set_field("P1", "generation.backend", "fams")
+    assert box.backend.note.isVisibleTo(panel) and "face-anon-simple" in box.backend.note.text()
+    assert not box.regenerate.isEnabled() and "face-anon-simple" in box.regenerate.toolTip()

@@ -1,6 +1,6 @@
-"""Synthetic-face settings of one person: prompt, negative prompt, seed, strength, the
-"Advanced" parameters, the Regenerate button with the last result, and the strip of
-earlier candidates to choose from."""
+"""Synthetic-face settings of one person: the backend (AnonNET or FAMS), prompt, negative
+prompt, seed, strength (FAMS's degree d), the "Advanced" parameters, the Regenerate button
+with the last result, and the strip of earlier candidates to choose from."""
 
 from __future__ import annotations
 
@@ -24,14 +24,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from anonnet_studio.core.synthetic.fams.settings import degree_for_strength
 from anonnet_studio.project.prompting import auto_prompt, effective_prompt
 from anonnet_studio.project.schema import SEED_RANGE, Identity, Project
+from anonnet_studio.ui.backend_status import BackendStatus, resolve
 from anonnet_studio.ui.icons import icon
+from anonnet_studio.ui.identity.backend_row import BackendRow
 from anonnet_studio.ui.identity.candidate_strip import CandidateStrip
 from anonnet_studio.ui.identity.collapsible import CollapsibleSection
 from anonnet_studio.ui.images import pixmap_from_rgb
 
 MAX_SEED = 2**31 - 1
+STRENGTH_TIP = "How far the new face may move from the original (denoising)"
+DEGREE_TIP = (
+    "FAMS's anonymization degree d = 1.25 × strength: 0 reconstructs the face, 1 removes "
+    "its identity, above 1 moves further away; the paper uses 1.2–1.3 (strength 1.00 "
+    "gives its 1.25). Each failed anonymity check retries with d + 0.1, up to 2.0."
+)
+PROMPT_UNUSED_TIP = "FAMS is guided by the original face and reads no prompt"
 
 
 class CommitTextEdit(QPlainTextEdit):
@@ -81,7 +91,14 @@ class GenerationBox(QGroupBox):
         self._rng = rng
         self._auto_prompt = ""
         self._identity_id: str | None = None
+        self._backend: str | None = None  # the shown person's choice (None: the default)
+        self._status = BackendStatus()
+        self._override: tuple[bool, str] | None = None  # set_generation_available's
         layout = QVBoxLayout(self)
+
+        self.backend = BackendRow(self)
+        self.backend.backend_chosen.connect(self._on_backend_chosen)
+        layout.addWidget(self.backend)
 
         prompt_row = QHBoxLayout()
         self.prompt_state = QLabel("Automatic prompt")
@@ -126,14 +143,15 @@ class GenerationBox(QGroupBox):
         strength_row = QHBoxLayout()
         self.strength = QSlider(Qt.Orientation.Horizontal, self)
         self.strength.setRange(1, 100)
-        self.strength.setToolTip("How far the new face may move from the original (denoising)")
+        self.strength.setToolTip(STRENGTH_TIP)
         self.strength.valueChanged.connect(self._on_strength)
         self.strength.sliderReleased.connect(self.edit_run_finished)
         self.strength_value = QLabel("1.00")
-        self.strength_value.setMinimumWidth(34)
+        self.strength_value.setMinimumWidth(60)
         strength_row.addWidget(self.strength, 1)
         strength_row.addWidget(self.strength_value)
-        form.addRow("Strength", strength_row)
+        self.strength_label = QLabel("Strength", self)
+        form.addRow(self.strength_label, strength_row)
         layout.addLayout(form)
 
         self.advanced = CollapsibleSection("Advanced", self._build_advanced())
@@ -203,6 +221,9 @@ class GenerationBox(QGroupBox):
             self._show_nobody()
             return
         settings = identity.generation
+        self._backend = settings.backend
+        self.backend.show_choice(settings.backend)
+        self._show_backend_effects()
         self._auto_prompt = auto_prompt(identity)
         self.prompt.show_text(effective_prompt(identity))
         custom = settings.prompt_override is not None
@@ -219,7 +240,7 @@ class GenerationBox(QGroupBox):
                 widget.setValue(value)
         with QSignalBlocker(self.guidance):
             self.guidance.setValue(settings.guidance)
-        self.strength_value.setText(f"{settings.strength:.2f}")
+        self._show_strength(settings.strength)
         with QSignalBlocker(self.mask_mode):
             self.mask_mode.setCurrentIndex(max(0, self.mask_mode.findData(settings.mask_mode)))
         self._show_last_attempt(project, identity)
@@ -232,12 +253,51 @@ class GenerationBox(QGroupBox):
         self.result_label.setText("")
         self.candidate.clear()
         self.strength_value.setText("")
+        self._backend = None
+        self.backend.show_choice(None)
+        self._show_backend_effects()
         for spin in (self.seed, self.steps, self.guidance, self.max_side):
             spin.clear()  # empties the text; the value comes back with the next person
 
     def set_generation_available(self, available: bool, reason: str) -> None:
+        """Whether anything can generate (until the per-backend status arrives)."""
+        self._override = (available, reason)
+        self._update_regenerate()
+
+    def set_backend_status(self, status: BackendStatus) -> None:
+        """Which backends can run: unavailable ones are disabled in the list with their
+        reason, and Regenerate follows the shown person's backend."""
+        self._status = status
+        self._override = None
+        self.backend.show_status(status)
+        self._update_regenerate()
+
+    def _update_regenerate(self) -> None:
+        if self._override is not None:
+            available, reason = self._override
+        else:
+            why = self._status.reason(self._backend)
+            available, reason = why is None, why or "Generate a new synthetic face with these settings"
         self.regenerate.setEnabled(available)
         self.regenerate.setToolTip(reason)
+
+    def _show_backend_effects(self) -> None:
+        """FAMS reads no prompt, and its strength is the degree d."""
+        fams = resolve(self._backend) == "fams"
+        for widget in (self.prompt, self.negative, self.reset_prompt, self.mask_mode):
+            widget.setEnabled(not fams)
+        self.prompt.setToolTip(
+            PROMPT_UNUSED_TIP if fams else "Edit freely; Ctrl+Enter or leaving the field applies it"
+        )
+        self.strength_label.setText("Degree d" if fams else "Strength")
+        self.strength.setToolTip(DEGREE_TIP if fams else STRENGTH_TIP)
+        self._update_regenerate()
+
+    def _show_strength(self, strength: float) -> None:
+        if resolve(self._backend) == "fams":
+            self.strength_value.setText(f"d = {degree_for_strength(strength):.2f}")
+        else:
+            self.strength_value.setText(f"{strength:.2f}")
 
     def _show_last_attempt(self, project: Project, identity: Identity) -> None:
         index = identity.selected_attempt
@@ -269,8 +329,12 @@ class GenerationBox(QGroupBox):
             self.candidate_chosen.emit(self._identity_id, index)
 
     def _on_strength(self, value: int) -> None:
-        self.strength_value.setText(f"{value / 100:.2f}")
+        self._show_strength(value / 100)
         self.field_edited.emit("generation.strength", value / 100)
+
+    def _on_backend_chosen(self, backend: str | None) -> None:
+        self.field_edited.emit("generation.backend", backend)
+        self.edit_run_finished.emit()
 
     def _roll_seed(self) -> None:
         self.field_edited.emit("generation.seed", self._rng.randint(*SEED_RANGE))
