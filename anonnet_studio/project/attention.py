@@ -4,6 +4,8 @@ synthetic face that failed the anonymity check."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from anonnet_studio.project.schema import Identity, Method
 
 SPLIT_REASON = (
@@ -42,7 +44,12 @@ def can_mark_checked(identity: Identity) -> bool:
 MODELS_MISSING_NOTE = "Shown blurred: synthetic-face models not installed (Tools ▸ Models…)."
 
 
-def shown_blurred_for_models(identity: Identity, synthetic_unavailable: bool) -> bool:
-    """A hidden person set to "Synthetic face" while the synthetic models are missing: the
-    editor and the export blur them, and every view says why."""
-    return synthetic_unavailable and identity.hidden and identity.method == Method.SYNTHETIC
+def shown_blurred_for_models(identity: Identity, unavailable_backends: Collection[str]) -> bool:
+    """A hidden person set to "Synthetic face" while the models of their backend
+    (`unavailable_backends`: those that cannot run) are missing: the editor and the export
+    blur them, and every view says why."""
+    return (
+        identity.hidden
+        and identity.method == Method.SYNTHETIC
+        and identity.generation.effective_backend in unavailable_backends
+    )

@@ -40,6 +40,12 @@ class BackendStatus:
             return None
         return f"Models not installed. {unavailable_reason(name, missing)}.\n{MODEL_FOLDER_HINT}"
 
+    def unavailable(self) -> frozenset[str]:
+        """The backends that cannot run (none while checking: nothing is known yet)."""
+        if self.checking:
+            return frozenset()
+        return frozenset(b for b in SYNTHETIC_BACKENDS if self.missing.get(b))
+
     def any_available(self) -> bool:
         return any(self.available(b) for b in SYNTHETIC_BACKENDS)
 

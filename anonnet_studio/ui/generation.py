@@ -15,7 +15,6 @@ from anonnet_studio.workers.requests import GenerationRequest, ModelStatusReques
 from anonnet_studio.workers.results import JobInfo, ModelStatus
 from anonnet_studio.workers.worker import ComputeWorker
 
-
 READY = "Generate a new synthetic face with these settings"
 
 
@@ -63,9 +62,13 @@ class GenerationController(QObject):
     def backend_status(self) -> BackendStatus:
         return self._status
 
+    def unavailable_backends(self) -> frozenset[str]:
+        """The backends the worker found models missing for (none while it checks)."""
+        return self._status.unavailable()
+
     def models_missing(self) -> bool:
-        """The worker checked, and the default backend's models are missing."""
-        return not self._status.checking and not self._status.available(None)
+        """The worker checked, and some backend's models are missing."""
+        return bool(self.unavailable_backends())
 
     def refresh_availability(self) -> None:
         """Ask the worker which synthetic-stage models are installed (after start-up and
@@ -114,9 +117,9 @@ class GenerationController(QObject):
         for identity in project.identities:
             if not identity.hidden or identity.method is not Method.SYNTHETIC:
                 continue
-            reason = self._status.reason(identity.generation.backend)
-            if reason is not None:  # their backend's weights are missing: the others run
-                problems.append(f"{identity.name}: {reason}")
+            why_not = self._status.reason(identity.generation.backend)
+            if why_not is not None:  # their backend's weights are missing: the others run
+                problems.append(f"{identity.name}: {why_not}")
                 continue
             try:
                 request = GenerationRequest(face_job(project, identity.id))

@@ -203,7 +203,7 @@ class MainWindow(QMainWindow):
     def _show_model_state(self) -> None:
         """Synthetic people are shown blurred while their models are missing: say so on the
         preview, the lanes and the gallery."""
-        missing = self.generation.models_missing()
+        missing = self.generation.unavailable_backends()
         self.preview.set_synthetic_unavailable(missing)
         self.timeline.set_synthetic_unavailable(missing)
         self.identities.model.set_synthetic_unavailable(missing)

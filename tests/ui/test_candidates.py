@@ -143,6 +143,31 @@ def test_generate_all_queues_one_request_per_synthetic_hidden_person(qtbot, docu
     assert messenger.errors == []
 
 
+def test_generate_all_runs_each_person_with_their_own_backend(qtbot, document):
+    """FAMS's weights missing: people who chose FAMS are named with the download command,
+    the others (AnonNET, installed) still run."""
+    worker = StubWorker()
+    messenger = RecordingMessenger()
+    controller = GenerationController(document, worker, messenger)  # type: ignore[arg-type]
+    controller.refresh_availability()
+    status_job = JobInfo(len(worker.requests), JobKind.MODEL_STATUS, "models")
+    missing = (("anonnet", ()), ("fams", ("face-anon-simple",)))
+    worker.job_finished.emit(status_job, ModelStatus((), missing))
+    assert controller.unavailable_backends() == {"fams"}
+    for person in ("P1", "P3"):
+        document.set_field(person, "method", Method.SYNTHETIC.value)
+        document.set_field(person, "hidden", True)
+    document.set_field("P3", "generation.backend", "fams")
+
+    jobs = controller.generate_all()
+    requests = [r for r in worker.requests if isinstance(r, GenerationRequest)]
+    assert [r.job.identity_id for r in requests] == ["P1"] and len(jobs) == 1
+    assert len(messenger.errors) == 1
+    assert "Person 3" in messenger.errors[0][1]
+    assert "anonnet-studio models download face-anon-simple" in messenger.errors[0][1]
+    assert controller.regenerate("P3") is None  # Regenerate follows her backend too
+
+
 def test_generate_all_is_disabled_and_explains_when_models_are_missing(qtbot, window):
     action = window.actions_.generate_all
     # the worker's model folder is empty, so its model check reports what is missing

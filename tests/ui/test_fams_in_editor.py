@@ -44,6 +44,10 @@ def fams_worker(qtbot, tmp_path):
     assert worker.shutdown(60_000)
 
 
+def _lane(window, identity_id: str):
+    return next(x for x in window.timeline.view.timeline.lanes if x.identity_id == identity_id)
+
+
 def _checked(qtbot, window) -> None:
     qtbot.waitUntil(lambda: not window.generation.backend_status().checking, timeout=TIMEOUT_MS)
 
@@ -74,9 +78,11 @@ def test_regenerate_with_fams_records_backend_and_degree(qtbot, fams_worker, sto
     assert not box.backend.is_offered(combo.findData("anonnet"))
     assert box.backend.is_offered(combo.findData("fams"))
     assert not box.regenerate.isEnabled()
+    assert _lane(window, person.id).models_missing  # shown blurred: AnonNET is missing
     combo.setCurrentIndex(combo.findData("fams"))
     combo.activated.emit(combo.currentIndex())
     assert person.generation.backend == "fams" and box.regenerate.isEnabled()
+    assert not _lane(window, person.id).models_missing  # FAMS can run for her
     # FAMS runs steps * 25/35 at the tiny models' face size: the test is the plumbing.
     document.set_field(person.id, "generation.steps", 3)
     document.set_field(person.id, "generation.max_side", FACE_SIZE)

@@ -49,19 +49,21 @@ class IdentityListModel(QAbstractListModel):
         super().__init__(parent)
         self._document = document
         self._icons: dict[tuple[Any, ...], QPixmap] = {}
-        self._synthetic_unavailable = False
+        self._synthetic_unavailable: frozenset[str] = frozenset()
         document.project_replaced.connect(self._reset)
         document.identities_changed.connect(self._reset)
         document.identity_changed.connect(self._on_identity_changed)
 
-    def set_synthetic_unavailable(self, unavailable: bool) -> None:
-        """The synthetic models are missing: synthetic people are shown (and badged) blurred."""
+    def set_synthetic_unavailable(self, unavailable: frozenset[str]) -> None:
+        """These backends' models are missing: their synthetic people are shown (and
+        badged) blurred."""
         if unavailable != self._synthetic_unavailable:
             self._synthetic_unavailable = unavailable
             self._reset()
 
     def _method(self, identity: Identity) -> RedactionMethod:
-        return effective_method(identity, frozenset() if self._synthetic_unavailable else None)
+        blurred = shown_blurred_for_models(identity, self._synthetic_unavailable)
+        return effective_method(identity, frozenset() if blurred else None)
 
     def identity_at(self, row: int) -> Identity | None:
         project = self._document.project

@@ -35,6 +35,7 @@ from anonnet_studio.ui.identity.collapsible import CollapsibleSection
 from anonnet_studio.ui.images import pixmap_from_rgb
 
 MAX_SEED = 2**31 - 1
+READY_TIP = "Generate a new synthetic face with these settings"
 STRENGTH_TIP = "How far the new face may move from the original (denoising)"
 DEGREE_TIP = (
     "FAMS's anonymization degree d = 1.25 × strength: 0 reconstructs the face, 1 removes "
@@ -277,7 +278,7 @@ class GenerationBox(QGroupBox):
             available, reason = self._override
         else:
             why = self._status.reason(self._backend)
-            available, reason = why is None, why or "Generate a new synthetic face with these settings"
+            available, reason = why is None, why or READY_TIP
         self.regenerate.setEnabled(available)
         self.regenerate.setToolTip(reason)
 

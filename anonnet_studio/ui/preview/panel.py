@@ -68,7 +68,7 @@ class PreviewPanel(QWidget):
         # The frame whose picture is on the canvas. While scrubbing it lags the playhead
         # (the picture stays until the next one arrives); boxes must follow the picture.
         self._shown_frame: int | None = None
-        self._synthetic_unavailable = False
+        self._synthetic_unavailable: frozenset[str] = frozenset()
         self.canvas = ComparisonCanvas(self)
         self.banner = ModelsBanner(self)
         self.banner.models_requested.connect(self.models_requested)
@@ -269,8 +269,8 @@ class PreviewPanel(QWidget):
         self.audio_note.setText("" if self._playback.has_audio else "(no audio output)")
         self._show_frame(self._state.frame)
 
-    def set_synthetic_unavailable(self, unavailable: bool) -> None:
-        """The synthetic-face models are missing (after the worker's check)."""
+    def set_synthetic_unavailable(self, unavailable: frozenset[str]) -> None:
+        """The synthetic backends whose models are missing (after the worker's check)."""
         self._synthetic_unavailable = unavailable
         self._update_banner()
 

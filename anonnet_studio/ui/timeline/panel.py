@@ -24,7 +24,7 @@ class TimelinePanel(QWidget):
         super().__init__(parent)
         self._document = document
         self._state = state
-        self._synthetic_unavailable = False
+        self._synthetic_unavailable: frozenset[str] = frozenset()
         self.view = TimelineView(self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -55,7 +55,7 @@ class TimelinePanel(QWidget):
         self.view.region_clicked.connect(state.select_region)
         self.rebuild()
 
-    def set_synthetic_unavailable(self, unavailable: bool) -> None:
+    def set_synthetic_unavailable(self, unavailable: frozenset[str]) -> None:
         if unavailable != self._synthetic_unavailable:
             self._synthetic_unavailable = unavailable
             self.rebuild()

@@ -85,7 +85,7 @@ class TimelineScene(QGraphicsScene):
         self.playhead: PlayheadItem | None = None
         self.audio = AudioLaneModel(self)  # the audio lane's range selection
         self._frame = 0
-        self._synthetic_unavailable = False
+        self._synthetic_unavailable: frozenset[str] = frozenset()
 
     @property
     def content_height(self) -> float:
@@ -134,10 +134,11 @@ class TimelineScene(QGraphicsScene):
         frame_count: int,
         fps: float,
         *,
-        synthetic_unavailable: bool = False,
+        synthetic_unavailable: frozenset[str] = frozenset(),
     ) -> None:
         """Throw every item away and build them again from `project`; with
-        `synthetic_unavailable` synthetic people show as blurred, with the reason."""
+        `synthetic_unavailable` (backends whose models are missing) their synthetic people
+        show as blurred, with the reason."""
         self._synthetic_unavailable = synthetic_unavailable
         self.clear()
         self.lanes = []
@@ -190,7 +191,8 @@ class TimelineScene(QGraphicsScene):
     def _add_lane(self, project: Project, identity: Identity, row: int) -> None:
         top = LANES_TOP + row * (LANE_HEIGHT + LANE_GAP)
         unavailable = self._synthetic_unavailable
-        method = effective_method(identity, frozenset() if unavailable else None)
+        blurred = shown_blurred_for_models(identity, unavailable)
+        method = effective_method(identity, frozenset() if blurred else None)
         notes = [attention_reason(identity)]
         if shown_blurred_for_models(identity, unavailable):
             notes.append(MODELS_MISSING_NOTE)

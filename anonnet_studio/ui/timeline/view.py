@@ -78,7 +78,7 @@ class TimelineView(QGraphicsView):
         frame_count: int,
         fps: float,
         *,
-        synthetic_unavailable: bool = False,
+        synthetic_unavailable: frozenset[str] = frozenset(),
     ) -> None:
         """Rebuild every item from the document (cheap: one item per shot and track)."""
         self._syncing_selection = True
