@@ -145,9 +145,7 @@ def test_unknown_face_model_values_in_the_settings_file_fall_back_to_auto(store,
     assert (loaded.embedder, loaded.detector) == ("auto", "yunet")
 
 
-def test_preview_copies_show_original_faces_and_go_when_the_editor_closes(
-    store, tmp_path, qtbot
-):
+def test_preview_copies_show_original_faces_and_go_when_the_editor_closes(store, tmp_path, qtbot):
     from anonnet_studio.core.media.proxy import ProxyBuilder, ProxyCache
     from anonnet_studio.ui.app import forget_preview_copies
     from anonnet_studio.ui.dialogs.settings_dialog import SettingsDialog
