@@ -69,6 +69,7 @@ def test_regenerate_with_fams_records_backend_and_degree(qtbot, fams_worker, sto
     document = window.document
     document.set_project(fixture_project())
     person = document.project.identity("P2")
+    document.set_field(person.id, "method", "synthetic")
     window.state.select_identity(person.id)
     box = window.identities.editor.generation
     combo = box.backend.combo

@@ -34,7 +34,10 @@ from anonnet_studio.ui.images import pixmap_from_rgb
 IDENTITY_MIME = "application/x-anonnet-identity"
 IDENTITY_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 THUMB_SIZE = 80
-_SHOWN_FIELDS = frozenset({"name", "color", "hidden", "method", "needs_attention", "thumbnail"})
+# The backend decides whether a synthetic person is badged blurred for missing models.
+_SHOWN_FIELDS = frozenset(
+    {"name", "color", "hidden", "method", "needs_attention", "thumbnail", "generation.backend"}
+)
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 

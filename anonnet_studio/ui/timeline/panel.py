@@ -12,8 +12,10 @@ from anonnet_studio.ui.timeline.audio_menu import fill_audio_menu
 from anonnet_studio.ui.timeline.view import ZOOM_STEP, TimelineView
 
 # Identity fields the timeline shows; other edits (prompt, seed, ...) need no rebuild.
+# The backend decides whether a synthetic person is shown blurred for missing models.
 _DISPLAYED_FIELDS = frozenset(
     {"name", "color", "hidden", "method", "needs_attention", "track_ids", "thumbnail"}
+    | {"generation.backend"}
 )
 
 
