@@ -15,7 +15,10 @@ from anonnet_studio.core.synthetic.backends import (
 
 CHECKING = "Checking which models are installed…"
 SHORT_NAMES = {"anonnet": "AnonNET", "fams": "FAMS"}
-MODEL_FOLDER_HINT = "Or choose a model folder holding them in Settings (Tools ▸ Models…)."
+MODEL_FOLDER_HINT = (
+    "Or use a folder that holds them: Tools ▸ Models ▸ Use a folder…, or the model folder "
+    "in Settings."
+)
 
 
 @dataclass(frozen=True, slots=True)
