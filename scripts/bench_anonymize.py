@@ -38,12 +38,6 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 from anonnet_studio.core.analysis.pipeline import analyze_video  # noqa: E402
-from anonnet_studio.core.anonymize.plan import (  # noqa: E402
-    PersonPlan,
-    RedactionMethod,
-    RenderPlan,
-    TrackGeometry,
-)
 from anonnet_studio.core.anonymize.renderer import render  # noqa: E402
 from anonnet_studio.core.media.reader import VideoReader  # noqa: E402
 from anonnet_studio.core.media.writer import VideoWriter  # noqa: E402
@@ -57,6 +51,7 @@ from tests.support.benchmarks import (  # noqa: E402
     print_profile,
     ratio_line,
 )
+from tests.support.hard_scoring import plan_for  # noqa: E402
 from tests.support.montage import FIXTURES_DIR, build_interview_montage  # noqa: E402
 
 ANALYSIS_STAGES = {
@@ -112,21 +107,8 @@ def run_ours(
 ) -> tuple[float, float, int, dict[str, float]]:
     started, cpu_started = time.perf_counter(), time.process_time()
     analysis = analyze_video(clip, vision)
-    tracks = {t.id: t for t in analysis.tracks}
-    people = [
-        PersonPlan(
-            identity_id=f"person-{n}",
-            method=RedactionMethod.BLUR,
-            embedding=identity.embedding,
-            tracks=[
-                TrackGeometry(tracks[i].frames, tracks[i].boxes, tracks[i].landmarks5)
-                for i in identity.track_ids
-            ],
-        )
-        for n, identity in enumerate(analysis.identities)
-    ]
     analysed = time.perf_counter()
-    result = render(clip, dest, RenderPlan(people), vision)
+    result = render(clip, dest, plan_for(analysis), vision)
     finished, cpu_finished = time.perf_counter(), time.process_time()
     detail = {
         **{name: analysis.timings_s.get(key, 0.0) for key, name in ANALYSIS_STAGES.items()},

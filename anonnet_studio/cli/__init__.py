@@ -32,8 +32,8 @@ EXIT_CODES = """exit codes:
   2    bad usage or input: a damaged or unsupported file, an unsafe output, a missing model
   3    the audit report says FAIL (a face may be visible)
   70   internal error (a bug): one line names it and the log file holding the details
-  130  interrupted (Ctrl+C); nothing was written
-  143  terminated (SIGTERM); nothing was written"""
+  130  interrupted (Ctrl+C); nothing was written (batch: the files it finished are kept)
+  143  terminated (SIGTERM); nothing was written (batch: the files it finished are kept)"""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -86,10 +86,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("Cancelled.", file=sys.stderr)
         return 130
     except TerminationRequested:
-        print("Terminated; nothing was written.", file=sys.stderr)
+        print(_stopped("Terminated", args.command), file=sys.stderr)
         return 143
     except KeyboardInterrupt:
-        print("Interrupted; nothing was written.", file=sys.stderr)
+        print(_stopped("Interrupted", args.command), file=sys.stderr)
         return 130
     except AnonNetError as exc:
         print(f"error: {exc.one_line()}", file=sys.stderr)
@@ -98,6 +98,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         report = record_crash(exc, f"`{args.command}`")
         print(f"error: {report.one_line()}", file=sys.stderr)
         return EX_SOFTWARE
+
+
+def _stopped(how: str, command: str) -> str:
+    if command == "batch":  # each file is its own transaction: finished ones stay
+        return f"{how}; the files finished so far are kept, and the same command does the rest."
+    return f"{how}; nothing was written."
 
 
 def _commands(parser: argparse.ArgumentParser) -> list[str]:

@@ -63,7 +63,21 @@ def register(subparsers: Any) -> None:
     verify_parser.add_argument("names", nargs="*", metavar="NAME", help="models (default: all)")
     verify_parser.set_defaults(handler=run_verify)
 
-    for action_parser in (list_parser, download_parser, verify_parser):
+    use_parser = actions.add_parser(
+        "use",
+        help="load one model from a folder you already have (checked against its sha256)",
+        description="Load model NAME from FOLDER from now on (for example a copy made on "
+        "another machine). The folder must directly hold the model's files; they are "
+        "hashed now, and a folder whose files differ from the known sha256 is refused.",
+    )
+    use_parser.add_argument("name", metavar="NAME", help="the model (see `models list`)")
+    use_parser.add_argument("folder", nargs="?", type=Path, metavar="FOLDER")
+    use_parser.add_argument(
+        "--forget", action="store_true", help="stop using the folder chosen for NAME"
+    )
+    use_parser.set_defaults(handler=run_use)
+
+    for action_parser in (list_parser, download_parser, verify_parser, use_parser):
         _add_common_options(action_parser, suppress=True)
 
 
@@ -252,6 +266,30 @@ def run_verify(args: argparse.Namespace) -> int:
         elif not report.ok:
             failed = True
     return 1 if failed else 0
+
+
+def run_use(args: argparse.Namespace) -> int:
+    """Choose (or with --forget, drop) the folder one model loads from."""
+    if args.forget == (args.folder is not None):
+        raise AnonNetError(
+            "Give either a FOLDER or --forget.",
+            hint="For example: anonnet-studio models use sd15-inpainting ~/models/sd15",
+        )
+    manager = _manager(args)
+    if args.forget:
+        previous = manager.local_path(args.name)
+        manager.use_folder(args.name, None)
+        print(
+            f"{args.name}: no longer loaded from {previous}"
+            if previous
+            else f"{args.name}: no folder was chosen for it"
+        )
+        return 0
+    with _progress_bar() as bar:
+        report = manager.use_folder(args.name, args.folder, on_progress=bar)
+    assert report is not None
+    _print_report(report)
+    return 0
 
 
 def _print_report(report: VerifyReport) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from pathlib import Path
 
@@ -86,10 +87,18 @@ def check_against_clip(settings: VoiceSettings, source: Path) -> None:
 
 
 def speaker_encoder_for(settings: VoiceSettings, manager: ModelManager) -> SpeakerEncoder | None:
-    """The embedded GE2E encoder when a disguise is to be checked (never downloads)."""
+    """The embedded GE2E encoder when a disguise is to be checked (never downloads).
+
+    Loaded once per process and folder (a batch worker checks many files); `resolve`
+    still verifies the weights every time."""
     if settings.method is VoiceMethod.OFF:
         return None
-    return load_speaker_encoder(manager.resolve(MODEL_NAME))
+    return _encoder_in(manager.resolve(MODEL_NAME))
+
+
+@functools.cache
+def _encoder_in(model_dir: Path) -> SpeakerEncoder:
+    return load_speaker_encoder(model_dir)
 
 
 def print_voice_summary(section: dict) -> None:

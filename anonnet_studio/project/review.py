@@ -54,13 +54,14 @@ class ReviewItem:
 def review_queue(project: Project) -> list[ReviewItem]:
     """Every review item of the project, riskiest first (then by frame)."""
     fps = float((project.source.media_info.get("video") or {}).get("fps") or 30.0) or 30.0
+    stride = detection_stride(project)
     items = _leak_items(project)
     for identity in project.identities:
         factor = 1.0 if effective_method(identity).hides else KEPT_FACTOR
         tracks = project.tracks_of(identity.id)
         found: list[ReviewItem] = []
         for track in tracks:
-            found += _track_items(project, track, identity.name, fps)
+            found += _track_items(project, track, identity.name, fps, stride)
         found += _between_items(project, tracks, identity.id, identity.name)
         for item in found:
             owner = project.tracks.get(item.track_id) if item.track_id is not None else None
@@ -81,6 +82,16 @@ def review_counts(project: Project) -> dict[str, int]:
         "unreviewed": len(queue) - reviewed,
         "unreviewed_high_risk": unreviewed_risky,
     }
+
+
+def detection_stride(project: Project) -> int:
+    """The analysis ran the detector on every stride-th frame (frame index % stride == 0)
+    and interpolated the frames between: those were never looked at, so not missed."""
+    settings = project.analysis.get("settings") or {}
+    try:
+        return max(1, int(settings.get("detection_stride") or 1))
+    except (TypeError, ValueError):
+        return 1
 
 
 def _scaled(item: ReviewItem, factor: float, identity_id: str) -> ReviewItem:
@@ -131,10 +142,15 @@ def _leak_items(project: Project) -> list[ReviewItem]:
     return items
 
 
-def _track_items(project: Project, track: Track, name: str, fps: float) -> list[ReviewItem]:
+def _track_items(
+    project: Project, track: Track, name: str, fps: float, stride: int
+) -> list[ReviewItem]:
     items: list[ReviewItem] = []
     frames = track.frames
     by_hand = np.isin(frames, track.corrected_frames)
+    # A guessed box is a miss only where the detector ran; hand-made tracks were
+    # followed on every frame.
+    looked_at = frames % (1 if track.manual else stride) == 0
     label = f"{name}, track {track.id}"
 
     def add(kind: ReviewKind, first: int, last: int, risk: float, text: str, key: str) -> None:
@@ -143,6 +159,8 @@ def _track_items(project: Project, track: Track, name: str, fps: float) -> list[
         )
 
     for a, b in runs(track.interpolated & ~by_hand):
+        if not looked_at[a : b + 1].any():
+            continue  # only frames between detector passes: interpolated by design
         length = b - a + 1
         risk = 0.55 + 0.35 * min(1.0, length / fps)
         text = f"{label}: the detector lost the face for {length} frame(s); the box is guessed."

@@ -71,8 +71,11 @@ def run_editor(argv: Sequence[str] | None = None) -> int:
     apply_theme(app)
 
     store = SettingsStore(QSettings())
-    # Scrubbing proxies live in the app's cache folder (see core/media/proxy.py).
+    # Scrubbing proxies live in the app's cache folder (see core/media/proxy.py). They
+    # show the original faces: unless kept by choice, none outlives a session (also
+    # not one that crashed, hence the clearing at start as well).
     proxies = ProxyBuilder(ProxyCache(default_proxy_dir()))
+    forget_preview_copies(proxies, store)
     worker = ComputeWorker(ComputeServices(store.load().compute_config(), proxies=proxies))
     worker.start()
     window = build_main_window(store, worker)
@@ -84,3 +87,11 @@ def run_editor(argv: Sequence[str] | None = None) -> int:
     finally:
         restore_hook()
         worker.shutdown()
+        forget_preview_copies(proxies, store)
+
+
+def forget_preview_copies(proxies: ProxyBuilder, store: SettingsStore) -> None:
+    """Delete the scrubbing proxies unless the user chose to keep them."""
+    if not store.load().keep_preview_copies:
+        proxies.stop()
+        proxies.cache.clear()

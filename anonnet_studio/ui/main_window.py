@@ -114,6 +114,7 @@ class MainWindow(QMainWindow):
         self.actions_.build_help_menu()
         self.correction_menus = CorrectionMenus(self.document, self.state, self.corrections, self)
         self.timeline.view.menu_extender = self.correction_menus.extend
+        self.timeline.view.trim_requested.connect(self.corrections.trim_track)
         self._connect()
         self.generation.refresh_availability()
         self.actions_.set_recent_files(context.store.recent_files(), self.files.open_path)

@@ -25,6 +25,9 @@ class EditorSettings:
     default_mask_margin: float = 0.15  # fraction of the face size
     autosave_interval_s: int = 60
     face_models: BackendChoice = field(default_factory=BackendChoice)
+    # Scrubbing proxies are copies of the original footage (faces included): deleted when
+    # the editor closes unless the user asks to keep them for faster reopening.
+    keep_preview_copies: bool = False
 
     def compute_config(self) -> ComputeConfig:
         return ComputeConfig(
@@ -65,6 +68,9 @@ class SettingsStore:
             face_models=BackendChoice.from_mapping(
                 {role: self._qs.value(f"face_models/{role}") for role in BACKEND_MODELS}
             ),
+            keep_preview_copies=_as_bool(
+                self._qs.value("preview/keep_copies", default.keep_preview_copies)
+            ),
         )
 
     def save(self, settings: EditorSettings) -> None:
@@ -76,6 +82,7 @@ class SettingsStore:
         self._qs.setValue("autosave/interval_s", settings.autosave_interval_s)
         for role, backend in settings.face_models.as_dict().items():
             self._qs.setValue(f"face_models/{role}", backend)
+        self._qs.setValue("preview/keep_copies", settings.keep_preview_copies)
         self._qs.sync()
 
     # -- recent files ---------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""The Models dialog's jobs: list every model with where it is (or would be) found, and
-download missing ones through the model manager, with progress and cancel like every job."""
+"""The Models dialog's jobs: list every model with where it is (or would be) found,
+download missing ones through the model manager, and load one from a folder the user
+picks (hashed first), with progress and cancel like every job."""
 
 from __future__ import annotations
 
@@ -7,8 +8,12 @@ import dataclasses
 from collections.abc import Callable
 
 from anonnet_studio.core.progress import CancelToken, Progress, ProgressCallback, check_cancel
-from anonnet_studio.workers.requests import ModelDownloadRequest, ModelListRequest
-from anonnet_studio.workers.results import ModelList, ModelRow, ModelsDownloaded
+from anonnet_studio.workers.requests import (
+    ModelDownloadRequest,
+    ModelFolderRequest,
+    ModelListRequest,
+)
+from anonnet_studio.workers.results import ModelFolderChosen, ModelList, ModelRow, ModelsDownloaded
 from anonnet_studio.workers.services import ComputeServices
 
 
@@ -25,7 +30,8 @@ def list_models(
     for spec in manager.specs():
         check_cancel(cancel)
         location = manager.locate(spec.name)
-        looked_in = [str(manager.local_path(spec.name) or "")]
+        chosen = manager.local_path(spec.name)
+        looked_in = [str(chosen or "")]
         user = manager.user_folder(spec.name)
         looked_in += [str(user) if user is not None else "", str(manager.cache_folder(spec.name))]
         rows.append(
@@ -40,6 +46,7 @@ def list_models(
                 looked_in=tuple(p for p in looked_in if p),
                 downloadable=spec.kind == "downloaded" and not manager.offline,
                 synthetic=spec.name in REQUIRED_MODELS,
+                chosen_folder=str(chosen or ""),
             )
         )
     return ModelList(tuple(rows), offline=manager.offline)
@@ -66,8 +73,21 @@ def download_models(
     return ModelsDownloaded(tuple(done))
 
 
+def choose_model_folder(
+    request: ModelFolderRequest,
+    services: ComputeServices,
+    on_progress: ProgressCallback,
+    cancel: CancelToken,
+) -> ModelFolderChosen:
+    manager = services.manager()
+    manager.use_folder(request.name, request.folder, on_progress=on_progress, cancel=cancel)
+    services.drop_loaded_models()  # a copy loaded from the old place must not stay in use
+    return ModelFolderChosen(request.name, str(request.folder or ""))
+
+
 # Merged into the worker's handler table (handlers.py).
 MODEL_HANDLERS: dict[type, Callable[..., object]] = {
     ModelListRequest: list_models,
     ModelDownloadRequest: download_models,
+    ModelFolderRequest: choose_model_folder,
 }

@@ -43,6 +43,7 @@ class JobKind(StrEnum):
     THUMBNAIL = "thumbnail"  # handled in correction_jobs.py
     MODEL_LIST = "model-list"  # handled in model_jobs.py
     MODEL_DOWNLOAD = "model-download"  # handled in model_jobs.py
+    MODEL_FOLDER = "model-folder"  # handled in model_jobs.py
     VOICE_PREVIEW = "voice-preview"  # handled in voice_jobs.py
 
 
@@ -274,6 +275,21 @@ class ModelDownloadRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class ModelFolderRequest:
+    """Load model `name` from `folder` from now on, after hashing its files there; None
+    forgets the folder chosen before."""
+
+    kind: ClassVar[JobKind] = JobKind.MODEL_FOLDER
+    name: str
+    folder: Path | None
+
+    def describe(self) -> str:
+        if self.folder is None:
+            return f"Forgetting the folder chosen for {self.name}"
+        return f"Checking {self.name} in {self.folder}"
+
+
+@dataclass(frozen=True, slots=True)
 class VoicePreviewRequest:
     """Disguise a few seconds of the voice around `center_s` with `settings` (frozen)."""
 
@@ -320,6 +336,7 @@ JobRequest = (
     | ThumbnailRequest
     | ModelListRequest
     | ModelDownloadRequest
+    | ModelFolderRequest
     | VoicePreviewRequest
     | BatchExportRequest
 )

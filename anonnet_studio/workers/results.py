@@ -134,6 +134,7 @@ class ModelRow:
     looked_in: tuple[str, ...]  # every folder searched, in order
     downloadable: bool  # a download can fetch it (not embedded, not offline)
     synthetic: bool  # needed for synthetic faces
+    chosen_folder: str = ""  # the folder the user picked for it ("" when none)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +146,12 @@ class ModelList:
 @dataclass(frozen=True, slots=True)
 class ModelsDownloaded:
     names: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ModelFolderChosen:
+    name: str
+    folder: str  # "" when the choice was forgotten
 
 
 @dataclass(frozen=True, slots=True)

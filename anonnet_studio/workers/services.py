@@ -75,6 +75,10 @@ class ComputeServices:
         """Use new settings; models load again on next use (a device change needs it)."""
         self._config = config
         self._manager = None
+        self.drop_loaded_models()
+
+    def drop_loaded_models(self) -> None:
+        """Load every model again on next use (a model's folder changed)."""
         self._vision = {}
         self._generator = None
         self._verifiers = {}

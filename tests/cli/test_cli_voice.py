@@ -120,3 +120,16 @@ def test_export_applies_the_voice_settings_saved_in_the_project(
     (after,) = decode_pcm(out)
     assert not np.any(after[0][:, 4 * 16_000 + 2048 : 5 * 16_000 - 2048])
     assert load_project(path).voice == project.voice  # options do not rewrite the project
+
+
+def test_the_speaker_encoder_is_loaded_once_per_process(tmp_path: Path) -> None:
+    # A batch worker checks the disguise of many files with the same weights.
+    from anonnet_studio.cli.voice_options import speaker_encoder_for
+    from anonnet_studio.core.models import ModelManager
+    from anonnet_studio.core.voice.settings import VoiceMethod
+
+    manager = ModelManager.from_environment(models_dir=tmp_path / "models", offline=True)
+    disguised = VoiceSettings(method=VoiceMethod.MCADAMS)
+    first = speaker_encoder_for(disguised, manager)
+    assert first is not None and speaker_encoder_for(disguised, manager) is first
+    assert speaker_encoder_for(VoiceSettings(), manager) is None  # off: nothing to check

@@ -126,6 +126,29 @@ def test_the_review_queue_lists_the_known_gaps_riskiest_first(stack):
     assert (ReviewKind.TRACK_END, 399) in ends and (ReviewKind.TRACK_START, 310) in ends
 
 
+def test_frames_between_detector_passes_are_not_misses(stack):
+    # The analysis detects on every 2nd frame and interpolates the others: listing each
+    # of those made 1000 "gap" items on a 60-s montage, burying the real ones.
+    project = stack.project
+    project.analysis["settings"] = {"detection_stride": 2}
+    track = project.tracks[3]
+    first = int(track.frames[0])
+    track.interpolated[:] = track.frames % 2 == 1  # every odd frame guessed, by design
+    real = slice(41, 46)  # a detector pass found nothing on frames 42 and 44
+    track.interpolated[real] = True
+    gaps = [i for i in review_queue(project) if i.kind is ReviewKind.GAP and i.track_id == 3]
+    assert [(g.frame, g.last_frame) for g in gaps] == [(first + 41, first + 45)]
+    # Without the stride (an older project), every guessed frame counts, as before.
+    del project.analysis["settings"]
+    gaps = [i for i in review_queue(project) if i.kind is ReviewKind.GAP and i.track_id == 3]
+    assert len(gaps) > 10
+    # A hand-made track was followed on every frame: a guessed box there is a miss.
+    project.analysis["settings"] = {"detection_stride": 2}
+    track.manual = True
+    gaps = [i for i in review_queue(project) if i.kind is ReviewKind.GAP and i.track_id == 3]
+    assert len(gaps) > 10
+
+
 def test_kept_people_rank_lower_and_reviewed_marks_are_counted(stack):
     project = stack.project
     risk_before = {i.key: i.risk for i in review_queue(project)}

@@ -12,7 +12,9 @@ from anonnet_studio.core.progress import Progress, ProgressCallback
 @dataclass(frozen=True)
 class CopyTask:
     """Writes the source's bytes reversed to the job's video; a source starting with
-    b"fail" is a failed file, b"crash" ends the worker process outright."""
+    b"fail" is a failed file, b"crash" ends the worker process outright, and b"lock"
+    ends it while it holds its progress queue's write lock (a worker dying in the middle
+    of sending progress, made certain instead of a race)."""
 
     def setup(self) -> None:
         """Nothing to load."""
@@ -23,6 +25,11 @@ class CopyTask:
     def run(self, job: BatchJob, on_progress: ProgressCallback) -> FileResult:
         data = job.source.read_bytes()
         if data.startswith(b"crash"):
+            os._exit(7)
+        if data.startswith(b"lock"):
+            from anonnet_studio.core.batch import local
+
+            local._WORKER["events"]._wlock.acquire()
             os._exit(7)
         on_progress(Progress("Rendering", 1, 1))
         if data.startswith(b"fail"):

@@ -173,6 +173,46 @@ def test_the_review_queue_steps_with_n_and_marks_items_reviewed(qtbot, worker, s
     assert project.reviewed == []
 
 
+def test_dragging_a_spans_ends_trims_the_track_and_undo_restores_it(qtbot, worker, store, tmp_path):
+    window = _ready_window(qtbot, worker, store, tmp_path)
+    project, view = window.document.project, window.timeline.view
+    view.zoom_by(4.0)  # a few pixels per frame, as a user would zoom to trim
+    track = project.tracks[3]  # P1 in shot 1, frames 72..215
+    start, end = track.start_frame, track.end_frame
+
+    def span():
+        (item,) = [i for i in view.timeline.items_for("track", 3)]
+        return item
+
+    def at(frame: float) -> QPoint:
+        return view.mapFromScene(frame, span().rect().center().y())
+
+    def show(frame: float) -> None:
+        view.centerOn(frame, span().rect().center().y())
+
+    seen: list[int] = []
+    view.seek_requested.connect(seen.append)
+    show(end - 15)
+    assert view.span_edge_at(at(end)) == (span(), "end")
+    target = at(end - 30.6)
+    _drag(view.viewport(), at(end), target)
+    new_end = round(view.mapToScene(target).x())
+    assert project.tracks[3].end_frame == new_end < end and project.tracks[3].start_frame == start
+    assert seen and seen[-1] == new_end - 1  # the preview showed the last frame kept
+
+    show(start + 10)
+    _drag(view.viewport(), at(start), at(start + 20.4))
+    assert start < project.tracks[3].start_frame <= start + 21
+    # An end cannot be dragged outwards: a track only grows with boxes.
+    before = (project.tracks[3].start_frame, project.tracks[3].end_frame)
+    show(before[1])
+    _drag(view.viewport(), at(before[1]), at(before[1] + 40))
+    assert (project.tracks[3].start_frame, project.tracks[3].end_frame) == before
+    window.actions_.undo.trigger()
+    window.actions_.undo.trigger()
+    assert (project.tracks[3].start_frame, project.tracks[3].end_frame) == (start, end)
+
+
 def test_the_timeline_menu_trims_deletes_keeps_and_reassigns_faces(qtbot, worker, store, tmp_path):
     window = _ready_window(qtbot, worker, store, tmp_path)
     project, view = window.document.project, window.timeline.view

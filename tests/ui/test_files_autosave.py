@@ -112,6 +112,7 @@ def test_settings_round_trip(store):
         default_mask_margin=0.4,
         autosave_interval_s=30,
         face_models=BackendChoice(embedder="arcface", landmarks="dlib", race="off"),
+        keep_preview_copies=True,
     )
     store.save(chosen)
     assert store.load() == chosen
@@ -142,3 +143,27 @@ def test_unknown_face_model_values_in_the_settings_file_fall_back_to_auto(store,
     raw.setValue("face_models/detector", "yunet")
     loaded = SettingsStore(raw).load().face_models
     assert (loaded.embedder, loaded.detector) == ("auto", "yunet")
+
+
+def test_preview_copies_show_original_faces_and_go_when_the_editor_closes(store, tmp_path, qtbot):
+    from anonnet_studio.core.media.proxy import ProxyBuilder, ProxyCache
+    from anonnet_studio.ui.app import forget_preview_copies
+    from anonnet_studio.ui.dialogs.settings_dialog import SettingsDialog
+
+    cache = ProxyCache(tmp_path / "proxies")
+    cache.folder.mkdir()
+    proxy = cache.folder / f"{'b' * 64}.mp4"
+    proxy.write_bytes(b"a low-resolution copy of the source")
+    other = cache.folder / "notes.txt"  # not ours: never deleted
+    other.write_text("x")
+    assert not store.load().keep_preview_copies  # off unless chosen
+    forget_preview_copies(ProxyBuilder(cache), store)
+    assert not proxy.exists() and other.exists()
+
+    proxy.write_bytes(b"kept")
+    dialog = SettingsDialog(store.load())
+    qtbot.addWidget(dialog)
+    dialog.keep_preview_copies.setChecked(True)
+    store.save(dialog.settings())
+    forget_preview_copies(ProxyBuilder(cache), store)
+    assert proxy.exists()

@@ -4,6 +4,7 @@ downloads a missing one from a local HTTP server (no network) with progress, or 
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -48,8 +49,11 @@ def model_worker(qtbot, tmp_path, fake_server):  # noqa: F811
     assert worker.shutdown(20_000)
 
 
-def _dialog(qtbot, worker, answers) -> ModelsDialog:
-    dialog = ModelsDialog(worker, RecordingMessenger(answers))
+def _dialog(qtbot, worker, answers, folders: list[Path] | None = None) -> ModelsDialog:
+    chosen = list(folders or [])
+    dialog = ModelsDialog(
+        worker, RecordingMessenger(answers), choose_folder=lambda _p, _n: str(chosen.pop(0))
+    )
     qtbot.addWidget(dialog)
     qtbot.waitUntil(lambda: bool(dialog.rows), timeout=20_000)
     return dialog
@@ -106,6 +110,39 @@ def test_a_download_can_be_cancelled_and_refusing_the_licence_downloads_nothing(
     qtbot.waitUntil(lambda: "missing" in dialog.status.text(), timeout=20_000)  # re-listed
     assert "cancelled" in dialog.status.text()  # and the outcome is still said
     assert not managers[-1].is_available("tiny")
+
+
+def test_a_model_loads_from_a_folder_the_user_has_after_its_files_are_checked(
+    qtbot, model_worker, tmp_path
+):
+    worker, managers = model_worker
+    damaged, good = tmp_path / "damaged", tmp_path / "usb-copy"
+    for folder, data in ((damaged, PAYLOAD[:-1] + b"\0"), (good, PAYLOAD)):
+        folder.mkdir()
+        (folder / "tiny.bin").write_bytes(data)
+    dialog = _dialog(qtbot, worker, [], folders=[damaged, good])
+    assert not dialog.folder_button.isEnabled()  # no model selected yet
+    dialog.table.topLevelItem(0).setSelected(True)
+    assert dialog.folder_button.isEnabled() and not dialog.forget_button.isEnabled()
+
+    with qtbot.waitSignal(worker.job_failed, timeout=30_000):
+        dialog.folder_button.click()
+    assert "was not used" in dialog.status.text() and "sha256" in dialog.status.text()
+    assert managers[-1].local_path("tiny") is None  # a damaged copy is never chosen
+
+    with qtbot.waitSignal(dialog.models_changed, timeout=30_000):
+        dialog.folder_button.click()
+    qtbot.waitUntil(lambda: dialog.rows[0].installed, timeout=20_000)
+    assert dialog.rows[0].location == str(good) and dialog.rows[0].chosen_folder == str(good)
+    assert "now loads from" in dialog.status.text()
+    assert managers[-1].resolve("tiny") == good
+
+    dialog.table.topLevelItem(0).setSelected(True)
+    assert dialog.forget_button.isEnabled()
+    with qtbot.waitSignal(dialog.models_changed, timeout=30_000):
+        dialog.forget_button.click()
+    qtbot.waitUntil(lambda: not dialog.rows[0].installed, timeout=20_000)
+    assert managers[-1].local_path("tiny") is None
 
 
 def test_tools_menu_opens_models_and_a_disabled_item_says_why(qtbot, window):

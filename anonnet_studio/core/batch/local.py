@@ -19,7 +19,7 @@ import queue as queue_module
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from types import FrameType
@@ -51,33 +51,39 @@ class ProcessPoolRunner:
         on_result: ResultCallback,
     ) -> None:
         context = multiprocessing.get_context("spawn")
-        events: Any = context.Queue()
-        stop = threading.Event()
-        forwarder = threading.Thread(
-            target=_forward, args=(events, on_progress, stop), name="batch-progress", daemon=True
-        )
-        forwarder.start()
         pending, suspects = list(jobs), list[BatchJob]()
-        try:
-            while pending or suspects:
-                if pending:
-                    broken, pending = self._one_pool(
-                        task, pending, self.workers, context, events, on_result
-                    )
-                    suspects += broken
-                    continue
-                # A job that was running when a pool broke runs alone: if its pool breaks
-                # again, it is the file that kills the worker; otherwise it just finishes.
-                job = suspects.pop(0)
-                broken, _ = self._one_pool(task, [job], 1, context, events, on_result)
-                if broken:
-                    on_result(job, crashed(job, "the worker process died while processing it"))
-        finally:
-            stop.set()
-            forwarder.join()
-            events.close()
+        while pending or suspects:
+            if pending:
+                broken, pending = self._one_pool(
+                    task, pending, self.workers, context, on_progress, on_result
+                )
+                suspects += broken
+                continue
+            # A job that was running when a pool broke runs alone: if its pool breaks
+            # again, it is the file that kills the worker; otherwise it just finishes.
+            job = suspects.pop(0)
+            broken, _ = self._one_pool(task, [job], 1, context, on_progress, on_result)
+            if broken:
+                on_result(job, crashed(job, "the worker process died while processing it"))
 
     def _one_pool(
+        self,
+        task: FileTask,
+        jobs: list[BatchJob],
+        workers: int,
+        context: Any,
+        on_progress: JobProgressCallback,
+        on_result: ResultCallback,
+    ) -> tuple[list[BatchJob], list[BatchJob]]:
+        """Runs `jobs` in one pool, at most `workers` at a time. If the pool breaks,
+        returns (the jobs that were running then, the jobs not started yet)."""
+        # Each pool has its own progress queue: a worker that dies while sending
+        # progress keeps the queue's write lock forever, and would silence every later
+        # worker if the queue were shared.
+        with _progress_channel(context, on_progress) as events:
+            return self._run_in_pool(task, jobs, workers, context, events, on_result)
+
+    def _run_in_pool(
         self,
         task: FileTask,
         jobs: list[BatchJob],
@@ -86,8 +92,6 @@ class ProcessPoolRunner:
         events: Any,
         on_result: ResultCallback,
     ) -> tuple[list[BatchJob], list[BatchJob]]:
-        """Runs `jobs` in one pool, at most `workers` at a time. If the pool breaks,
-        returns (the jobs that were running then, the jobs not started yet)."""
         queue = list(jobs)
         pool = ProcessPoolExecutor(
             max_workers=min(workers, len(jobs)),
@@ -109,7 +113,10 @@ class ProcessPoolRunner:
                     try:
                         result = future.result()
                     except BrokenProcessPool:
-                        pool.shutdown(wait=True)
+                        # Not shutdown(wait=True): it waits for every worker without
+                        # a time limit, and a worker stuck on a lock the dead one
+                        # held would hang the batch.
+                        _stop_workers(pool)
                         return [job, *running.values()], queue  # every running job broke
                     except Exception as exc:  # an error outside the task's own handling
                         result = crashed(job, f"{type(exc).__name__}: {exc}")
@@ -137,6 +144,23 @@ def _stop_workers(pool: ProcessPoolExecutor) -> None:
             process.join()
 
 
+@contextlib.contextmanager
+def _progress_channel(context: Any, on_progress: JobProgressCallback) -> Iterator[Any]:
+    """A queue the workers put progress on, and a thread that forwards it."""
+    events: Any = context.Queue()
+    stop = threading.Event()
+    forwarder = threading.Thread(
+        target=_forward, args=(events, on_progress, stop), name="batch-progress", daemon=True
+    )
+    forwarder.start()
+    try:
+        yield events
+    finally:
+        stop.set()
+        forwarder.join()
+        events.close()
+
+
 def _forward(events: Any, on_progress: JobProgressCallback, stop: threading.Event) -> None:
     """Forwards progress until `stop`, then what is still queued."""
     while True:
@@ -161,10 +185,10 @@ _WORKER: dict[str, Any] = {}
 def _init_worker(task: FileTask, threads: int, events: Any, parent_pid: int) -> None:
     _die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, _raise_interrupt)
+    signal.signal(signal.SIGTERM, _on_sigterm)
     limit_threads(threads)
+    _WORKER.update(task=task, events=events, in_job=False)
     task.setup()
-    _WORKER.update(task=task, events=events)
 
 
 def _run_job(job: BatchJob) -> FileResult:
@@ -176,14 +200,25 @@ def _run_job(job: BatchJob) -> FileResult:
             events.put_nowait((job.key, progress))
 
     try:
+        _WORKER["in_job"] = True
         return task.run(job, ProgressThrottle(send, interval_s=0.25))
     except KeyboardInterrupt:
         # SIGTERM (the batch stops, or died): the file's temp outputs are gone by now. End
         # the process; the executor would otherwise wait for more work that never comes.
-        os._exit(128 + signal.SIGTERM)
+        os._exit(_SIGTERM_EXIT)
+    finally:
+        _WORKER["in_job"] = False
 
 
-def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+_SIGTERM_EXIT = 128 + signal.SIGTERM
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    """Inside a file: unwinds it like Ctrl+C, so its temp files are removed. Between
+    files there is nothing to clean, and an interrupt there would escape into the
+    executor's loop (which reports it and waits for more work): exit at once."""
+    if not _WORKER.get("in_job"):
+        os._exit(_SIGTERM_EXIT)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # let the cleanup finish
     raise KeyboardInterrupt
 

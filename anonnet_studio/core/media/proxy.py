@@ -7,8 +7,9 @@ from at most GOP - 1 earlier small ones. Frame i of the proxy is frame i of the 
 (same timestamps). Proxies are for display only: exports and analysis read the source.
 
 They live in the app's cache folder, one file per source hash, written atomically (a
-cancelled or failed build leaves nothing), and the cache deletes the least recently used
-ones beyond its size cap.
+cancelled or failed build leaves nothing), readable by the user only (they show the
+original faces), and the cache deletes the least recently used ones beyond its size cap.
+The editor deletes them all when it closes unless the user keeps them (Settings).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import threading
 from pathlib import Path
 
 from anonnet_studio.core.errors import OperationCancelled
+from anonnet_studio.core.fileio import sweep_stale_temp_files
 from anonnet_studio.core.media.reader import VideoReader
 from anonnet_studio.core.media.writer import VideoWriter
 from anonnet_studio.core.progress import CancelToken, check_cancel
@@ -88,8 +90,10 @@ class ProxyCache:
         existing = self.get(key)
         if existing is not None:
             return existing
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.folder.chmod(0o700)
         path = build_proxy(source, self.path_for(key), cancel=cancel)
+        path.chmod(0o600)
         self.trim(keep=path)
         return path
 
@@ -106,9 +110,11 @@ class ProxyCache:
             path.unlink(missing_ok=True)
 
     def clear(self) -> None:
-        """Delete every proxy (what clearing the app cache does)."""
+        """Delete every proxy, and the temp files of builds that were killed (not those
+        of a build another editor is running)."""
         for path in self.folder.glob("*.mp4"):
             path.unlink(missing_ok=True)
+        sweep_stale_temp_files(self.folder)
 
 
 class ProxyBuilder:

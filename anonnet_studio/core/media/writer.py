@@ -26,6 +26,7 @@ from anonnet_studio.core.media.probe import probe_with_index
 
 # Output container by file extension (the muxer name FFmpeg expects).
 OUTPUT_FORMATS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}
+_X264_FRAME_THREADS = 4
 _AVCOL_RANGE_MPEG = 1
 X264_PRESETS = (
     "ultrafast",
@@ -237,12 +238,19 @@ class VideoWriter:
     def _add_video_stream(self, crf: int, preset: str) -> av.video.stream.VideoStream:
         video = self._source.video
         rate = video.fps if video.fps > 0 else 30
+        # Subpixel refinement 1, not veryfast's 2: with 2 and the macroblock tree, x264
+        # (even on one thread) encoded the same frames to different bytes from run to run,
+        # and the report's sha256 must be reproducible (test_media_writer_determinism.py).
+        # Turning the macroblock tree off was reproducible too, but the files grew by 85 %;
+        # subme 1 costs about 8 %.
+        x264_params = ["subme=1"]
         options = {"crf": str(crf), "preset": preset}
         if self._gop is not None:
             # A keyframe every `gop` frames and no B-frames: any frame decodes from at
             # most gop - 1 earlier ones (the preview proxy's fast random access).
             options.update(g=str(self._gop), keyint_min=str(self._gop), bf="0")
-            options["x264-params"] = "scenecut=0"
+            x264_params.append("scenecut=0")
+        options["x264-params"] = ":".join(x264_params)
         stream = self._output.add_stream("libx264", rate=rate, options=options)
         stream.width, stream.height = self.encoded_size
         stream.pix_fmt = "yuv420p"
@@ -251,6 +259,10 @@ class VideoWriter:
         stream.time_base = self._time_base
         stream.codec_context.time_base = self._time_base
         context = stream.codec_context
+        # A fixed number of frame threads: x264's bytes depend on its thread count, and
+        # PyAV's default (sliced threads, one per core) ties them to the machine.
+        context.thread_type = "FRAME"
+        context.thread_count = _X264_FRAME_THREADS
         context.color_range = _AVCOL_RANGE_MPEG
         if video.colorspace in (1, 5, 6, 7, 9, 10):
             # Tag what rgb_to_frame used, so players convert back with the same matrix.

@@ -19,7 +19,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from anonnet_studio.core.errors import ModelError, ModelUnavailableError
+from anonnet_studio.core.errors import ModelError, ModelIntegrityError, ModelUnavailableError
 from anonnet_studio.core.models.downloader import DownloadSettings, ModelDownloader
 from anonnet_studio.core.models.embedded import package_dir
 from anonnet_studio.core.models.integrity import VerificationCache, require_intact
@@ -31,7 +31,7 @@ from anonnet_studio.core.models.manifest import (
     load_manifest_dir,
 )
 from anonnet_studio.core.models.stores import LocalPathSettings, TrustedHash, TrustedHashes
-from anonnet_studio.core.models.verify import VerifyReport, verify_location
+from anonnet_studio.core.models.verify import FileStatus, VerifyReport, verify_location
 from anonnet_studio.core.progress import CancelToken, ProgressCallback
 from anonnet_studio.core.resources import resources_dir
 
@@ -188,6 +188,39 @@ class ModelManager:
                     hint="Choose the folder that directly contains these files.",
                 )
         self._local_paths.set(name, folder)
+
+    def use_folder(
+        self,
+        name: str,
+        folder: Path | None,
+        *,
+        on_progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> VerifyReport | None:
+        """`set_local_path`, then every file hashed where the model now resolves.
+
+        A folder whose files contradict a known sha256 is refused (the previous choice is
+        restored, `ModelIntegrityError` names the files), so a wrong or damaged copy is
+        caught when it is chosen rather than when a job first loads it; so is a cancelled
+        check. None forgets the choice (nothing to check)."""
+        previous = self.local_path(name)
+        self.set_local_path(name, folder)
+        if folder is None:
+            return None
+        try:
+            report = self.verify(name, on_progress=on_progress, cancel=cancel)
+        except BaseException:
+            self._local_paths.set(name, previous)
+            raise
+        bad = [check.path for check in report.files if check.status is FileStatus.MISMATCH]
+        if bad:
+            self._local_paths.set(name, previous)
+            raise ModelIntegrityError(
+                f"{folder} does not hold the expected files of model '{name}': "
+                f"{', '.join(bad)} differ from their known sha256.",
+                hint="Choose a complete, unmodified copy, or download the model.",
+            )
+        return report
 
     # --- network -------------------------------------------------------------------------
 

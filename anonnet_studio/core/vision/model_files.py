@@ -32,11 +32,18 @@ def onnx_session(
     *,
     threads: int = 0,
     optimise: bool = True,
+    fold_dequantization: bool = False,
+    save_optimised_to: Path | None = None,
 ) -> onnxruntime.InferenceSession:
     """A CPU onnxruntime session; `threads=0` lets onnxruntime choose.
 
     `optimise=False` disables graph rewrites, for networks whose results must match a
     reference implementation bit for bit (the age/gender manifest asks for that).
+    `fold_dequantization` turns int8 weights (`DequantizeLinear` of stored tensors) into
+    float ones once, while the session is built: onnxruntime otherwise keeps them for
+    int8 kernels it does not have for these graphs and dequantizes on every call. It does
+    this in C++ without the GIL, so loading does not freeze the editor's window.
+    `save_optimised_to` writes the graph onnxruntime runs (for tests and debugging).
     """
     import onnxruntime as ort
 
@@ -47,6 +54,12 @@ def onnx_session(
     options.log_severity_level = 3
     if not optimise:
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    if fold_dequantization:
+        # Constant folding skips DequantizeLinear only to keep QDQ patterns for
+        # quantized kernels; with those transforms off it folds them.
+        options.add_session_config_entry("session.disable_quant_qdq", "1")
+    if save_optimised_to is not None:
+        options.optimized_model_filepath = str(save_optimised_to)
     source = model if isinstance(model, bytes) else str(model)
     try:
         return ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])

@@ -69,13 +69,24 @@ def tensor_to_array(tensor: Any) -> np.ndarray:
     return np.zeros(shape, dtype)
 
 
-def float_tensor(values: np.ndarray, name: str) -> Any:
-    tensor = _schema().TensorProto()
+def set_float_tensor(tensor: Any, values: np.ndarray, name: str) -> None:
+    """Make `tensor` (a TensorProto, edited in place) hold `values` as float32 raw data."""
+    for field in (
+        "dims",
+        "float_data",
+        "int32_data",
+        "int64_data",
+        "double_data",
+        "uint64_data",
+        "string_data",
+        "external_data",
+        "data_location",
+    ):
+        tensor.ClearField(field)
     tensor.name = name
     tensor.data_type = _FLOAT
     tensor.dims.extend(values.shape)
     tensor.raw_data = np.ascontiguousarray(values, dtype=np.float32).tobytes()
-    return tensor
 
 
 def attribute_values(node: Any) -> dict[str, Any]:

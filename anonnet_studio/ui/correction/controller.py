@@ -111,6 +111,10 @@ class CorrectionController(QObject):
             start = track.start_frame
             self._push(lambda: TrimTrack(track_id, start, frame + 1, events=self._events))
 
+    def trim_track(self, track_id: int, first: int, last: int) -> None:
+        """Keep frames first..last of a track (dragging a span's end on the timeline)."""
+        self._push(lambda: TrimTrack(track_id, first, last + 1, events=self._events))
+
     def delete_frames(self, track_id: int, first: int, last: int) -> None:
         self._push(lambda: DeleteTrackFrames(track_id, first, last, events=self._events))
 

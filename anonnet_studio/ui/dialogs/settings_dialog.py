@@ -99,6 +99,14 @@ class SettingsDialog(QDialog):
         self.autosave.setSuffix(" s")
         self.autosave.setValue(settings.autosave_interval_s)
         form.addRow("Autosave every", self.autosave)
+        self.keep_preview_copies = QCheckBox("Keep preview copies between sessions", self)
+        self.keep_preview_copies.setChecked(settings.keep_preview_copies)
+        self.keep_preview_copies.setToolTip(
+            "For fast scrubbing the editor makes a small copy of each video you open, in "
+            "the app's cache folder. It shows the original faces, so it is deleted when "
+            "the editor closes unless this is on (then reopening a long video is faster)."
+        )
+        form.addRow(self.keep_preview_copies)
         layout.addWidget(editor)
 
         buttons = QDialogButtonBox(
@@ -120,6 +128,7 @@ class SettingsDialog(QDialog):
             face_models=BackendChoice(
                 **{role: str(combo.currentData()) for role, combo in self.face_models.items()}
             ),
+            keep_preview_copies=self.keep_preview_copies.isChecked(),
         )
 
     def _face_models_group(self, choice: BackendChoice) -> QGroupBox:

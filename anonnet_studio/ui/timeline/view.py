@@ -1,4 +1,5 @@
-"""`TimelineView`: shows the timeline scene; zooms the x axis only; click or drag to seek.
+"""`TimelineView`: shows the timeline scene; zooms the x axis only; click or drag to seek;
+drag either end of a face's span to trim it (the preview follows the edge).
 
 Selection emits domain ids (shot index, track id, identity id), never items.
 """
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QPoint, QRect, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QContextMenuEvent,
@@ -25,12 +26,22 @@ from anonnet_studio.ui.icons import icon
 from anonnet_studio.ui.images import pixmap_from_rgb
 from anonnet_studio.ui.timecode import frame_to_timecode
 from anonnet_studio.ui.timeline.header import HEADER_WIDTH, THUMB, LaneHeaderColumn
-from anonnet_studio.ui.timeline.items import DOMAIN_ID, DOMAIN_KIND
+from anonnet_studio.ui.timeline.items import DOMAIN_ID, DOMAIN_KIND, SpanItem
 from anonnet_studio.ui.timeline.scene import SHOT_TOP, TimelineScene
 
 MAX_PIXELS_PER_FRAME = 48.0
 ZOOM_STEP = 1.25
 LANE_MARGIN = 4  # pixels kept above or below a lane scrolled into view
+EDGE_GRAB_PX = 5  # how close to a span's end a press grabs that end
+
+
+class _EdgeDrag:
+    """A span end being dragged: which track, which end, and the span before the drag."""
+
+    def __init__(self, item: SpanItem, side: str) -> None:
+        self.item, self.side = item, side
+        self.before = QRectF(item.rect())
+        self.frame = int(self.before.left() if side == "start" else self.before.right())
 
 
 class TimelineView(QGraphicsView):
@@ -41,6 +52,7 @@ class TimelineView(QGraphicsView):
     zoom_changed = Signal(float)  # pixels per frame
     split_requested = Signal(int)  # track id: make this track a person of its own
     region_clicked = Signal(int)  # region id
+    trim_requested = Signal(int, int, int)  # track id, first and last frame to keep
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -67,6 +79,8 @@ class TimelineView(QGraphicsView):
         self._pixels_per_frame = 1.0
         self._fit_to_width = True  # until the user zooms, the whole video fits
         self._scrubbing = False
+        self._edge_drag: _EdgeDrag | None = None
+        self.viewport().setMouseTracking(True)  # the resize cursor over span ends
         self._syncing_selection = False
         self.timeline.selectionChanged.connect(self._on_scene_selection)
 
@@ -209,6 +223,11 @@ class TimelineView(QGraphicsView):
             self._seek_to(pos)
             event.accept()
             return
+        edge = self.span_edge_at(pos)
+        if edge is not None:
+            self._edge_drag = _EdgeDrag(*edge)
+            event.accept()
+            return
         item = self.itemAt(pos)
         if item is None or item.data(DOMAIN_KIND) is None:
             self.timeline.clearSelection()
@@ -219,15 +238,76 @@ class TimelineView(QGraphicsView):
         super().mousePressEvent(event)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
-        if self._scrubbing:
-            self._seek_to(event.position().toPoint())
+        pos = event.position().toPoint()
+        if self._edge_drag is not None:
+            self._drag_edge_to(pos)
             event.accept()
             return
+        if self._scrubbing:
+            self._seek_to(pos)
+            event.accept()
+            return
+        if event.buttons() == Qt.MouseButton.NoButton:
+            over_edge = self.span_edge_at(pos) is not None
+            self.viewport().setCursor(
+                Qt.CursorShape.SizeHorCursor if over_edge else Qt.CursorShape.ArrowCursor
+            )
         super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         self._scrubbing = False
+        drag, self._edge_drag = self._edge_drag, None
+        if drag is not None:
+            drag.item.setRect(drag.before)  # the document rebuilds the span if it changes
+            first, end = int(drag.before.left()), int(drag.before.right())
+            first, end = (drag.frame, end) if drag.side == "start" else (first, drag.frame)
+            if (first, end) != (int(drag.before.left()), int(drag.before.right())):
+                self.trim_requested.emit(drag.item.track_id, first, end - 1)
+            event.accept()
+            return
         super().mouseReleaseEvent(event)
+
+    def span_edge_at(self, pos: QPoint) -> tuple[SpanItem, str] | None:
+        """The face span whose start or end is under `pos` (view pixels), if any.
+
+        Looks under every item there (a shot's cut line is drawn over the spans that
+        start at it); of two spans meeting at a frame, the pixel belongs to the one
+        starting there."""
+        near = QRect(pos.x() - EDGE_GRAB_PX, pos.y(), 2 * EDGE_GRAB_PX + 1, 1)
+        best: tuple[tuple[bool, int], SpanItem, str] | None = None
+        for item in self.items(near):
+            if not isinstance(item, SpanItem) or item.data(DOMAIN_KIND) != "track":
+                continue
+            left = self.mapFromScene(item.rect().topLeft()).x()
+            right = self.mapFromScene(item.rect().topRight()).x()
+            if right - left < 3 * EDGE_GRAB_PX:
+                continue  # a span this narrow is grabbed to select it, not to trim
+            for side, x, inside in (
+                ("start", left, pos.x() >= left),
+                ("end", right, pos.x() < right),
+            ):
+                rank = (not inside, abs(pos.x() - x))
+                if rank[1] <= EDGE_GRAB_PX and (best is None or rank < best[0]):
+                    best = (rank, item, side)
+        return (best[1], best[2]) if best is not None else None
+
+    def _drag_edge_to(self, pos: QPoint) -> None:
+        """Trims only (a track cannot grow without boxes): the edge stays inside the span
+        and keeps at least one frame; the preview shows the frame at the edge."""
+        drag = self._edge_drag
+        assert drag is not None
+        before = drag.before
+        frame = round(self.mapToScene(pos).x())
+        if drag.side == "start":
+            drag.frame = min(max(frame, int(before.left())), int(before.right()) - 1)
+            shown = drag.frame
+            rect = QRectF(drag.frame, before.top(), before.right() - drag.frame, before.height())
+        else:
+            drag.frame = max(min(frame, int(before.right())), int(before.left()) + 1)
+            shown = drag.frame - 1
+            rect = QRectF(before.left(), before.top(), drag.frame - before.left(), before.height())
+        drag.item.setRect(rect)
+        self.seek_requested.emit(shown)
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
         # Double-clicking a span jumps to where that person appears.

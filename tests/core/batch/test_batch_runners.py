@@ -62,6 +62,19 @@ def test_a_worker_that_dies_fails_its_file_and_the_batch_goes_on(tmp_path: Path)
     assert {k for k, r in results.items() if r.status == "done"} == {"a", "c0", "c1", "c2", "c3"}
 
 
+def test_a_worker_dying_while_it_sends_progress_does_not_hang_the_batch(tmp_path: Path) -> None:
+    # It keeps its progress queue's write lock forever. Before: the workers left could
+    # not exit (their queue waited for the lock to flush) and the pool's shutdown waited
+    # for them without end: a CI run hung for 90 minutes on that race, made certain here.
+    # One worker, so the file after it surely runs in a later pool.
+    contents = {"lock.mp4": b"lock", "c0.mp4": b"clip 0", "c1.mp4": b"clip 1"}
+    results, progressed = _run(ProcessPoolRunner(1), _jobs(tmp_path, contents))
+    assert results["lock"].status == "failed" and "died" in results["lock"].error
+    assert {k for k, r in results.items() if r.status == "done"} == {"c0", "c1"}
+    # Each pool has a queue of its own, so progress still comes back after the break.
+    assert {"c0", "c1"} <= set(progressed)
+
+
 def test_the_inline_runner_runs_in_this_process(tmp_path: Path) -> None:
     jobs = _jobs(tmp_path, {"a.mp4": b"clip a", "bad.mp4": b"fail"})
     results, _ = _run(InlineRunner(), jobs)

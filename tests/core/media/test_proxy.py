@@ -50,6 +50,15 @@ def test_proxy_is_a_frame_for_frame_short_gop_preview_copy(source_1080p, tmp_pat
         assert np.abs(copy.frame_at(0).astype(np.float32) - later).mean() > 3.0
 
 
+def test_proxies_are_readable_by_their_user_only(source_1080p, tmp_path) -> None:
+    cache = ProxyCache(tmp_path / "cache")
+    path = cache.build(source_1080p, KEY)
+    assert path.stat().st_mode & 0o777 == 0o600  # it shows the original faces
+    assert cache.folder.stat().st_mode & 0o777 == 0o700
+    cache.clear()
+    assert not path.exists()
+
+
 def test_cancelled_build_leaves_no_file(source_1080p, tmp_path) -> None:
     cancel = CancelToken()
     cancel.cancel()

@@ -237,3 +237,43 @@ def test_download_refuses_when_the_disk_lacks_room(
     assert fake_server.requests == []
     # The cache does not exist yet: the check looked at the nearest existing folder.
     assert seen and all(model_dirs["cache"].is_relative_to(p) for p in seen)
+
+
+def test_use_points_one_model_at_a_folder_after_hashing_it(
+    model_dirs: dict[str, Path],
+    served_resources: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    good = tmp_path / "copy-from-usb"
+    good.mkdir()
+    (good / "pinned.bin").write_bytes(PAYLOAD)
+    assert main(["models", "use", "pinned", str(good)]) == 0
+    out = capsys.readouterr().out
+    assert f"pinned: your chosen folder, {good}" in out and "ok  pinned.bin" in out
+    assert main(["models", "list", "--paths"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "available (your chosen folder)" in next(x for x in lines if x.startswith("pinned "))
+
+    # A damaged copy is refused when chosen, and the good choice stays.
+    bad = tmp_path / "damaged"
+    bad.mkdir()
+    (bad / "pinned.bin").write_bytes(PAYLOAD[:-1] + b"\0")
+    assert main(["models", "use", "pinned", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "pinned.bin differ from their known sha256" in err and "Traceback" not in err
+    assert main(["models", "verify", "pinned"]) == 0
+    assert f"your chosen folder, {good}" in capsys.readouterr().out
+
+    # A folder without the files, and neither folder nor --forget, are clear errors.
+    assert main(["models", "use", "pinned", str(tmp_path)]) == 2
+    assert "missing pinned.bin" in capsys.readouterr().err
+    assert main(["models", "use", "pinned"]) == 2
+    assert "Give either a FOLDER or --forget" in capsys.readouterr().err
+
+    assert main(["models", "use", "pinned", "--forget"]) == 0
+    assert f"no longer loaded from {good}" in capsys.readouterr().out
+    assert main(["models", "list"]) == 0
+    assert "missing" in next(
+        x for x in capsys.readouterr().out.splitlines() if x.startswith("pinned ")
+    )

@@ -76,6 +76,18 @@ def test_sface_embeddings_unchanged_by_folding(
         assert cosine_distance(reference, sface.embed(image, face)) < 1e-5
 
 
+@pytest.mark.parametrize("fold", [True, False])
+def test_onnxruntime_folds_the_sface_weights_while_it_builds_the_session(
+    model_dir: Callable[[str], Path], tmp_path: Path, fold: bool
+) -> None:
+    # What the embedder asks for; the Python fold it replaces held the GIL ~250 ms.
+    optimised = tmp_path / "optimised.onnx"
+    graph = pruned_sface_graph(model_dir("sface") / SFACE_FILE, fold_weights=False)
+    onnx_session(graph, "SFace", fold_dequantization=fold, save_optimised_to=optimised)
+    ops = {n.op_type for n in onnx.load(str(optimised)).graph.node}
+    assert ("DequantizeLinear" in ops) is not fold
+
+
 def test_yunet_detections_unchanged_by_folding(model_dir: Callable[[str], Path]) -> None:
     path = model_dir("yunet") / YUNET_FILE
     assert b"DequantizeLinear" in path.read_bytes()
