@@ -25,6 +25,7 @@ from anonnet_studio.core.anonymize.looks import Look, faces_seen, same_face
 from anonnet_studio.core.anonymize.masks import box_mask
 from anonnet_studio.core.anonymize.methods import blend_into, blurred, filled
 from anonnet_studio.core.anonymize.plan import Region, RenderPlan
+from anonnet_studio.core.timing import StageClock
 from anonnet_studio.core.vision.types import (
     FaceDetection,
     FaceDetector,
@@ -109,21 +110,29 @@ class LeakChecker:
             if norm > 0:
                 self._hidden[person.identity_id] = vector / norm
         self._residual = {p.identity_id: _ResidualAccumulator() for p in plan.hidden_people}
+        # Where the check's time goes: `look <label>`, `embedding`, `cover`, `matching`.
+        self.clock = StageClock()
 
     def check(self, frame: np.ndarray, frame_index: int, regions: list[Region]) -> list[LeakRecord]:
         """Find leaks in the rendered `frame`, cover them in place, and return them."""
+        with self.clock("matching"):
+            return self._check(frame, frame_index, regions)
+
+    def _check(self, frame: np.ndarray, frame_index: int, regions: list[Region]) -> list[LeakRecord]:
         faces = self._faces(frame, regions)
         leaks = [face for face in faces if self._is_leak(face)]
         uncovered: list[np.ndarray] = []
         if leaks:
-            for face in leaks:
-                cover_box(frame, face.box)
+            with self.clock("cover"):
+                for face in leaks:
+                    cover_box(frame, face.box)
             # Look again at the frame as it will be encoded; a face the blur did not
             # defeat gets a solid fill: never hand a leak to the encoder.
             faces = self._faces(frame, regions)
             survivors = [f for f in faces if self._is_leak(f)]
             for face in survivors:
-                fill_box(frame, face.box)
+                with self.clock("cover"):
+                    fill_box(frame, face.box)
                 faces.remove(face)
             if survivors:  # rare: the fill is the last resort, so look once more
                 uncovered = [f.box for f in self._faces(frame, regions) if self._is_leak(f)]
@@ -166,14 +175,15 @@ class LeakChecker:
 
     def _faces(self, frame: np.ndarray, regions: list[Region]) -> list[_Face]:
         faces: list[_Face] = []
-        for seen, detection, box in faces_seen(self.looks, frame):
+        for seen, detection, box in faces_seen(self.looks, frame, self.clock):
             if any(same_face(box, face.box) for face in faces):
                 continue
             face = _Face(detection, box, _owner(box, regions), seen.look.label)
             # Under hide-everyone a face outside every region is covered whatever its
             # identity: embedding it would change nothing.
             if self._hidden and not (self._hide_everyone and face.owner is None):
-                face.embedding = self._embedder.embed(seen.image, detection)
+                with self.clock("embedding"):
+                    face.embedding = self._embedder.embed(seen.image, detection)
                 face.nearest = min(
                     ((i, cosine_distance(face.embedding, e)) for i, e in self._hidden.items()),
                     key=lambda item: item[1],

@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from anonnet_studio.core.anonymize.plan import RenderPlan
+from anonnet_studio.core.timing import StageClock
 from anonnet_studio.core.vision.types import FaceDetection, FaceDetector
 
 # Faces a later look finds where an earlier one already found a face are the same face.
@@ -91,14 +92,17 @@ def run_look(look: Look, frame: np.ndarray) -> Seen:
 
 
 def faces_seen(
-    looks: Sequence[Look], frame: np.ndarray
+    looks: Sequence[Look], frame: np.ndarray, clock: StageClock | None = None
 ) -> Iterator[tuple[Seen, FaceDetection, np.ndarray]]:
     """Each face the looks that apply to `frame` find, look by look (a look runs only when
-    the caller asks for more), with its box in full-frame pixels (float32)."""
+    the caller asks for more), with its box in full-frame pixels (float32). With `clock`,
+    each look's time is charged to the stage `look <label>`."""
+    clock = clock or StageClock()
     for look in looks:
         if not applies(look, frame):
             continue
-        seen = run_look(look, frame)
+        with clock(f"look {look.label}"):
+            seen = run_look(look, frame)
         for detection in seen.detections:
             yield seen, detection, np.asarray(detection.box, dtype=np.float32) * seen.scale
 

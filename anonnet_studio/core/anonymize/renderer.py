@@ -140,7 +140,7 @@ def render(
                 original = image.copy() if plan.side_by_side else None
                 regions = regions_at(plan, frame.index)
                 if sight is not None:
-                    with clock("leak_check_s"):
+                    with clock("leak_check_s"), clock("leak_check.sight_s"):
                         sight.probe(image, frame.index, regions)
                 with clock("redact_s"):
                     redact_frame(redactor, image, plan, frame.index, regions)
@@ -158,6 +158,8 @@ def render(
             frames_written = writer.frames_written
 
     timings = dict(clock.totals)
+    if checker is not None:  # where the leak check's time went (part of leak_check_s)
+        timings.update({f"leak_check.{k}_s": v for k, v in checker.clock.totals.items()})
     timings["total_s"] = time.perf_counter() - started
     return RenderResult(
         dest=Path(dest_path),
