@@ -118,7 +118,9 @@ class LeakChecker:
         with self.clock("matching"):
             return self._check(frame, frame_index, regions)
 
-    def _check(self, frame: np.ndarray, frame_index: int, regions: list[Region]) -> list[LeakRecord]:
+    def _check(
+        self, frame: np.ndarray, frame_index: int, regions: list[Region]
+    ) -> list[LeakRecord]:
         faces = self._faces(frame, regions)
         leaks = [face for face in faces if self._is_leak(face)]
         uncovered: list[np.ndarray] = []
