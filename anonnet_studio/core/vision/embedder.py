@@ -35,8 +35,10 @@ def _normalised_rows(vectors: np.ndarray) -> np.ndarray:
 
 
 def pruned_sface_graph(model_path: Path, *, fold_weights: bool = True) -> bytes:
-    """The SFace graph with only its image input declared, a free batch size, and float
-    weights (see `onnx_weights`: the same outputs at ~0.55x the time per call).
+    """The SFace graph with only its image input declared, a free batch size, and, with
+    `fold_weights`, float weights folded here in Python (see `onnx_weights`; for OpenCV,
+    which would dequantize on every call). `SFaceEmbedder` passes False and lets
+    onnxruntime fold them while it builds the session, without holding the GIL.
 
     The int8 file lists ~174 graph inputs that are really weights (or unused at all);
     OpenCV's `FaceRecognizerSF` rejects it and onnxruntime would treat them as feedable.
