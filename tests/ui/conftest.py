@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,26 @@ def worker(qtbot, tmp_path):
     worker.start()
     yield worker
     assert worker.shutdown(20_000), "the compute thread did not stop"
+
+
+def worker_with_models(folders: dict[str, Path], manager_dir: Path) -> Iterator[ComputeWorker]:
+    """A running CPU worker whose model manager loads each model from its folder in
+    `folders` (tiny test models, their hashes published); shut down afterwards."""
+    from tests.core.synthetic.conftest import offline_manager
+    from tests.support.manifests import manifest_publishing
+
+    def manager_factory(config: ComputeConfig):
+        manager = offline_manager(manager_dir, manifest_publishing(folders))
+        for name, folder in folders.items():
+            manager.set_local_path(name, Path(folder))
+        return manager
+
+    worker = ComputeWorker(
+        ComputeServices(ComputeConfig(device="cpu", offline=True), manager_factory=manager_factory)
+    )
+    worker.start()
+    yield worker
+    assert worker.shutdown(60_000)
 
 
 def make_window(

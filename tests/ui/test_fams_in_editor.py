@@ -5,20 +5,13 @@ real model manager) through the shared anonymity-check loop, as one undo step.""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from anonnet_studio.core.synthetic.fams.loading import FAMS_MODELS
 from anonnet_studio.core.synthetic.fams.settings import DEFAULT_DEGREE, FamsSettings
 from anonnet_studio.core.synthetic.settings import GenerationSettings
-from anonnet_studio.workers.requests import ComputeConfig
-from anonnet_studio.workers.services import ComputeServices
-from anonnet_studio.workers.worker import ComputeWorker
-from tests.core.synthetic.conftest import offline_manager
 from tests.core.synthetic.fams.tiny_fams import FACE_SIZE, build_tiny_fams
-from tests.support.manifests import manifest_publishing
-from tests.ui.conftest import make_window
+from tests.ui.conftest import make_window, worker_with_models
 from tests.ui.fixture_projects import fixture_project
 
 TIMEOUT_MS = 300_000
@@ -28,20 +21,7 @@ ATTEMPTS = 1 + GenerationSettings().escalation.max_retries
 @pytest.fixture
 def fams_worker(qtbot, tmp_path):
     """A worker whose model manager has only the tiny FAMS models (AnonNET's are missing)."""
-    folders = build_tiny_fams(tmp_path / "tiny-fams")
-
-    def manager_factory(config: ComputeConfig):
-        manager = offline_manager(tmp_path / "manager", manifest_publishing(folders))
-        for name, folder in folders.items():
-            manager.set_local_path(name, Path(folder))
-        return manager
-
-    worker = ComputeWorker(
-        ComputeServices(ComputeConfig(device="cpu", offline=True), manager_factory=manager_factory)
-    )
-    worker.start()
-    yield worker
-    assert worker.shutdown(60_000)
+    yield from worker_with_models(build_tiny_fams(tmp_path / "tiny-fams"), tmp_path / "manager")
 
 
 def _lane(window, identity_id: str):

@@ -5,20 +5,13 @@ one undoable step."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from anonnet_studio.core.synthetic.settings import GenerationSettings
 from anonnet_studio.core.synthetic.verify import ANONYMITY_MARGIN
 from anonnet_studio.core.vision.embedder import DlibEmbedder
-from anonnet_studio.workers.requests import ComputeConfig
-from anonnet_studio.workers.services import ComputeServices
-from anonnet_studio.workers.worker import ComputeWorker
-from tests.core.synthetic.conftest import offline_manager
 from tests.core.synthetic.tiny_models import build_tiny_models
-from tests.support.manifests import manifest_publishing
-from tests.ui.conftest import make_window
+from tests.ui.conftest import make_window, worker_with_models
 from tests.ui.fixture_projects import fixture_project
 
 TIMEOUT_MS = 300_000
@@ -26,20 +19,7 @@ TIMEOUT_MS = 300_000
 
 @pytest.fixture
 def tiny_worker(qtbot, tmp_path):
-    folders = build_tiny_models(tmp_path / "tiny")
-
-    def manager_factory(config: ComputeConfig):
-        manager = offline_manager(tmp_path / "manager", manifest_publishing(folders))
-        for name, folder in folders.items():
-            manager.set_local_path(name, Path(folder))
-        return manager
-
-    worker = ComputeWorker(
-        ComputeServices(ComputeConfig(device="cpu", offline=True), manager_factory=manager_factory)
-    )
-    worker.start()
-    yield worker
-    assert worker.shutdown(60_000)
+    yield from worker_with_models(build_tiny_models(tmp_path / "tiny"), tmp_path / "manager")
 
 
 @pytest.mark.slow
